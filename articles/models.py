@@ -1,0 +1,132 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Author(models.Model):
+    """A journalist who publishes here; optionally linked to a staff login for the panel."""
+
+    class Notify(models.TextChoices):
+        EACH = "each", _("An email for every appreciation")
+        DAILY = "daily", _("A daily digest")
+        NONE = "none", _("No email")
+
+    name = models.CharField(_("name"), max_length=120)
+    slug = models.SlugField(_("slug"), max_length=140, unique=True)
+    bio = models.CharField(
+        _("short bio"), max_length=300, blank=True, help_text=_("One line, shown under every article.")
+    )
+    photo = models.ImageField(_("photo"), upload_to="authors/", blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("login"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="author",
+        help_text=_("The staff login that writes as this author and sees only their figures."),
+    )
+    language = models.CharField(
+        _("language for emails"), max_length=8, choices=settings.LANGUAGES, default="nl"
+    )
+    notify = models.CharField(
+        _("notifications"), max_length=8, choices=Notify.choices, default=Notify.DAILY
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("author")
+        verbose_name_plural = _("authors")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("articles:author-detail", kwargs={"slug": self.slug})
+
+
+class Section(models.Model):
+    """A rubric such as News or Analysis; every article belongs to exactly one."""
+
+    name = models.CharField(_("name"), max_length=80)
+    name_en = models.CharField(_("name in English"), max_length=80, blank=True)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name = _("section")
+        verbose_name_plural = _("sections")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("articles:section-detail", kwargs={"slug": self.slug})
+
+
+class ArticleQuerySet(models.QuerySet):
+    def published(self) -> "ArticleQuerySet":
+        """What readers may see: published status and a publication time that has come."""
+        return self.filter(status=Article.Status.PUBLISHED, published_at__lte=timezone.now())
+
+
+class Article(models.Model):
+    """A piece of journalism. Readers see it only once published and its time has come."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+
+    title = models.CharField(_("title"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=220, unique=True)
+    section = models.ForeignKey(
+        Section, verbose_name=_("section"), on_delete=models.PROTECT, related_name="articles"
+    )
+    author = models.ForeignKey(
+        Author, verbose_name=_("author"), on_delete=models.PROTECT, related_name="articles"
+    )
+    lede = models.TextField(_("lede"), max_length=600, help_text=_("The standfirst under the title."))
+    body = models.TextField(_("body"), help_text=_("Markdown; use ## for sub-headings."))
+    hero_image = models.ImageField(_("hero image"), upload_to="heroes/", blank=True)
+    hero_alt = models.CharField(
+        _("image description"), max_length=250, blank=True, help_text=_("For readers who cannot see it.")
+    )
+    hero_caption = models.CharField(_("caption"), max_length=300, blank=True)
+    hero_credit = models.CharField(_("photo credit"), max_length=120, blank=True)
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="nl")
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.DRAFT)
+    published_at = models.DateTimeField(
+        _("publication time"),
+        null=True,
+        blank=True,
+        help_text=_("A time in the future schedules the article."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    appreciation_enabled = models.BooleanField(
+        _("appreciation enabled"), default=True, help_text=_("Show the appreciation widget.")
+    )
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        verbose_name = _("article")
+        verbose_name_plural = _("articles")
+        indexes = [models.Index(fields=["status", "-published_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(published_at__isnull=False),
+                name="article_published_has_time",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("articles:article-detail", kwargs={"slug": self.slug})

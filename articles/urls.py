@@ -1,0 +1,12 @@
+from django.urls import path
+
+from articles import views
+
+app_name = "articles"
+
+urlpatterns = [
+    path("", views.HomeView.as_view(), name="home"),
+    path("artikel/<slug:slug>/", views.ArticleDetailView.as_view(), name="article-detail"),
+    path("rubriek/<slug:slug>/", views.SectionDetailView.as_view(), name="section-detail"),
+    path("auteur/<slug:slug>/", views.AuthorDetailView.as_view(), name="author-detail"),
+]

@@ -1,0 +1,140 @@
+"""Every call to Stripe goes through this module; nothing else imports `stripe`.
+
+Functions return plain dicts (Stripe's JSON), so services and tests handle one shape
+whether an object came from the API, a webhook, or the offline sandbox. Stripe errors
+become `PaymentProviderError`, whose message is translated and safe to show a reader.
+"""
+
+import json
+import logging
+from typing import Any
+
+import stripe
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+from stripe.params.checkout import SessionCreateParams
+
+logger = logging.getLogger(__name__)
+
+# Tests replace this with a transport that answers like Stripe; the SDK's own code still runs.
+HTTP_CLIENT: stripe.HTTPClient | None = None
+
+
+class PaymentProviderError(Exception):
+    """Stripe could not do what we asked; `user_message` is calm, translated and reveals nothing."""
+
+    def __init__(self, user_message: str, *, retryable: bool) -> None:
+        super().__init__(user_message)
+        self.user_message = user_message
+        self.retryable = retryable
+
+
+class InvalidWebhook(Exception):
+    """A webhook body that does not carry a valid Stripe signature, or is not an event."""
+
+
+def _client() -> stripe.StripeClient:
+    return stripe.StripeClient(
+        settings.STRIPE_SECRET_KEY,
+        base_addresses={"api": settings.STRIPE_API_BASE},
+        http_client=HTTP_CLIENT,
+        max_network_retries=settings.STRIPE_MAX_NETWORK_RETRIES,
+    )
+
+
+def _call(action, *args, **kwargs) -> dict[str, Any]:
+    try:
+        return action(*args, **kwargs).to_dict()
+    except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
+        logger.warning("Stripe unavailable: %s", type(exc).__name__)
+        raise PaymentProviderError(
+            _("The payment service cannot be reached right now. Please try again in a moment."),
+            retryable=True,
+        ) from exc
+    except stripe.StripeError as exc:
+        # The message may name parameters but never carries our secret key.
+        logger.error("Stripe request failed: %s %s", type(exc).__name__, getattr(exc, "code", ""))
+        raise PaymentProviderError(
+            _("The payment could not be started. Nothing was charged. Please try again later."),
+            retryable=False,
+        ) from exc
+
+
+def checkout_session_create(params: SessionCreateParams, *, idempotency_key: str) -> dict[str, Any]:
+    """Create a Checkout Session. The idempotency key makes a retried request return the same session."""
+    return _call(
+        _client().v1.checkout.sessions.create,
+        params=params,
+        options={"idempotency_key": idempotency_key},
+    )
+
+
+def checkout_session_retrieve(session_id: str, *, with_fees: bool = False) -> dict[str, Any]:
+    """Look a session up; `with_fees` expands the charge's balance transaction (fee and net)."""
+    params: dict[str, Any] = {}
+    if with_fees:
+        params["expand"] = ["payment_intent.latest_charge.balance_transaction"]
+    return _call(_client().v1.checkout.sessions.retrieve, session_id, params=params)
+
+
+def checkout_session_expire(session_id: str) -> dict[str, Any]:
+    return _call(_client().v1.checkout.sessions.expire, session_id)
+
+
+def payment_intent_retrieve_with_fees(payment_intent_id: str) -> dict[str, Any]:
+    """The payment intent with its latest charge and that charge's balance transaction expanded."""
+    return _call(
+        _client().v1.payment_intents.retrieve,
+        payment_intent_id,
+        params={"expand": ["latest_charge.balance_transaction"]},
+    )
+
+
+def events_list(*, created_gte: int, types: list[str] | None = None) -> list[dict[str, Any]]:
+    """Every event created since `created_gte` (unix time), oldest first, following pagination."""
+    params: dict[str, Any] = {"created": {"gte": created_gte}, "limit": 100}
+    if types:
+        params["types"] = types
+    events: list[dict[str, Any]] = []
+    while True:
+        page = _call(_client().v1.events.list, params=params)
+        events.extend(page["data"])
+        if not page.get("has_more") or not page["data"]:
+            break
+        params["starting_after"] = page["data"][-1]["id"]
+    return sorted(events, key=lambda event: (event["created"], event["id"]))
+
+
+def webhook_event_verify(payload: bytes, signature_header: str | None) -> dict[str, Any]:
+    """Check the Stripe-Signature header against every configured secret; return the event as a dict.
+
+    Accepting any of several secrets lets an endpoint secret be rotated without lost deliveries.
+    """
+    if not signature_header or not settings.STRIPE_WEBHOOK_SECRETS:
+        raise InvalidWebhook("missing signature or secret")
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidWebhook("body is not UTF-8") from None
+    for secret in settings.STRIPE_WEBHOOK_SECRETS:
+        try:
+            stripe.WebhookSignature.verify_header(
+                text, signature_header, secret, stripe.Webhook.DEFAULT_TOLERANCE
+            )
+            break
+        except stripe.SignatureVerificationError:
+            continue
+    else:
+        raise InvalidWebhook("signature does not match")
+    try:
+        event = json.loads(text)
+    except ValueError:
+        raise InvalidWebhook("body is not JSON") from None
+    if not isinstance(event, dict) or event.get("object") != "event" or not event.get("id"):
+        raise InvalidWebhook("body is not an event")
+    return event
+
+
+def key_is_live() -> bool:
+    """Whether the configured secret key is a live one; events of the other mode are ignored."""
+    return settings.STRIPE_SECRET_KEY.startswith(("sk_live_", "rk_live_"))

@@ -1,0 +1,24 @@
+import pytest
+
+from payments import stripe_api
+from tests.stripe_fakes import StripeTransport
+
+WEBHOOK_SECRET = "whsec_test_secret"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def stripe_transport(settings, monkeypatch) -> StripeTransport:
+    """Real Stripe keys and an intercepted transport: the SDK runs, nothing leaves the machine."""
+    settings.STRIPE_SECRET_KEY = "sk_test_waardeer"
+    settings.STRIPE_PUBLISHABLE_KEY = "pk_test_waardeer"
+    settings.STRIPE_WEBHOOK_SECRETS = [WEBHOOK_SECRET]
+    settings.STRIPE_SANDBOX = False
+    settings.STRIPE_MAX_NETWORK_RETRIES = 0
+    transport = StripeTransport()
+    monkeypatch.setattr(stripe_api, "HTTP_CLIENT", transport)
+    return transport
