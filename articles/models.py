@@ -32,9 +32,7 @@ class Author(models.Model):
     language = models.CharField(
         _("language for emails"), max_length=8, choices=settings.LANGUAGES, default="nl"
     )
-    notify = models.CharField(
-        _("notifications"), max_length=8, choices=Notify.choices, default=Notify.DAILY
-    )
+    notify = models.CharField(_("notifications"), max_length=8, choices=Notify.choices, default=Notify.DAILY)
 
     class Meta:
         ordering = ["name"]

@@ -68,7 +68,9 @@ class StripeTransport(stripe.HTTPClient):
         pass
 
 
-def signed_webhook(payload: dict[str, Any] | str, secret: str, *, timestamp: int | None = None) -> tuple[str, str]:
+def signed_webhook(
+    payload: dict[str, Any] | str, secret: str, *, timestamp: int | None = None
+) -> tuple[str, str]:
     """The body and the Stripe-Signature header for it, signed with the SDK's own scheme."""
     body = payload if isinstance(payload, str) else json.dumps(payload)
     header = stripe.WebhookSignature.generate_signature_header(
