@@ -91,6 +91,9 @@ class Appreciation(models.Model):
 
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
+    author_notified_at = models.DateTimeField(
+        _("author notified"), null=True, blank=True, help_text=_("Set once the per-payment email went out.")
+    )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     objects = AppreciationQuerySet.as_manager()
@@ -154,3 +157,17 @@ class StripeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stripe_event_id} {self.type}"
+
+
+class DigestLog(models.Model):
+    """One row per author and day whose digest went out, so a digest is never sent twice."""
+
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="digests")
+    day = models.DateField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["author", "day"], name="digest_once_per_day")]
+
+    def __str__(self) -> str:
+        return f"{self.author} {self.day}"

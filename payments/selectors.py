@@ -1,0 +1,167 @@
+"""Reads of the books: one set of query functions for the widget, the panel, exports and reports.
+
+Definitions (per currency, over appreciations that were paid in the period, by `paid_at`):
+- gross: every paid amount;
+- refunded: what Stripe reports as refunded (cumulative per payment);
+- disputed: the unrefunded part of payments in an open or lost dispute;
+- fees: Stripe's fee from the balance transaction (missing fees count as 0 until reconciled);
+- net: gross - refunded - disputed - fees: what is really the author's;
+- supporters: paid payments that are not fully refunded and not in an open or lost dispute.
+All sums run in the database; nothing loops over rows in Python.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.db.models import Case, Count, F, IntegerField, Max, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Coalesce, TruncDate, TruncMonth
+
+from articles.models import Article, Author
+from payments.models import Appreciation
+
+
+def _earned_q() -> Q:
+    return Q(refunded_amount__lt=F("amount"), dispute_status__in=Appreciation.DISPUTE_COUNTS)
+
+
+def _disputed_expression() -> Case:
+    return Case(
+        When(
+            dispute_status__in=[Appreciation.Dispute.OPEN, Appreciation.Dispute.LOST],
+            then=F("amount") - F("refunded_amount"),
+        ),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+
+
+def _aggregates() -> dict:
+    zero = Value(0)
+    return {
+        "supporters": Count("id", filter=_earned_q()),
+        "payments": Count("id"),
+        "gross": Coalesce(Sum("amount"), zero),
+        "refunded": Coalesce(Sum("refunded_amount"), zero),
+        "disputed": Coalesce(Sum(_disputed_expression()), zero),
+        "fees": Coalesce(Sum("fee_amount"), zero),
+        "fees_missing": Count("id", filter=Q(fee_amount__isnull=True)),
+        "last_paid_at": Max("paid_at"),
+    }
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Money in minor units of `currency`."""
+
+    currency: str
+    supporters: int = 0
+    payments: int = 0
+    gross: int = 0
+    refunded: int = 0
+    disputed: int = 0
+    fees: int = 0
+    fees_missing: int = 0
+    last_paid_at: datetime | None = None
+    extra: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def net(self) -> int:
+        return self.gross - self.refunded - self.disputed - self.fees
+
+    @property
+    def average(self) -> int:
+        """Average gross per supporter, rounded down to a minor unit."""
+        return self.gross // self.payments if self.payments else 0
+
+
+def paid_appreciations(
+    *,
+    author: Author | None = None,
+    article: Article | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> QuerySet[Appreciation]:
+    """Paid appreciations, optionally for one author or article, with `start <= paid_at < end`."""
+    qs = Appreciation.objects.paid()
+    if author is not None:
+        qs = qs.filter(author=author)
+    if article is not None:
+        qs = qs.filter(article=article)
+    if start is not None:
+        qs = qs.filter(paid_at__gte=start)
+    if end is not None:
+        qs = qs.filter(paid_at__lt=end)
+    return qs
+
+
+def totals(*, currency: str, **filters) -> Totals:
+    """The totals for one currency; `filters` as in `paid_appreciations`."""
+    row = paid_appreciations(**filters).filter(currency=currency).aggregate(**_aggregates())
+    return Totals(currency=currency, **row)
+
+
+def totals_by_article(*, currency: str, **filters) -> list[tuple[Article, Totals]]:
+    """Totals per article, highest gross first, with the articles fetched in one query."""
+    rows = (
+        paid_appreciations(**filters)
+        .filter(currency=currency)
+        .values("article_id")
+        .annotate(**_aggregates())
+        .order_by("-gross", "article_id")
+    )
+    rows = list(rows)
+    articles = Article.objects.select_related("author").in_bulk([row["article_id"] for row in rows])
+    return [
+        (articles[row.pop("article_id")], Totals(currency=currency, **row))
+        for row in rows
+        if row["article_id"] in articles
+    ]
+
+
+def totals_by_author_month(*, currency: str, **filters) -> list[tuple[Author, date, Totals]]:
+    """The editor's statement: totals per author and calendar month (site time zone)."""
+    rows = list(
+        paid_appreciations(**filters)
+        .filter(currency=currency)
+        .annotate(month=TruncMonth("paid_at"))
+        .values("author_id", "month")
+        .annotate(**_aggregates())
+        .order_by("month", "author_id")
+    )
+    authors = Author.objects.in_bulk([row["author_id"] for row in rows])
+    result = []
+    for row in rows:
+        author = authors[row.pop("author_id")]
+        month = row.pop("month")
+        result.append(
+            (author, month.date() if isinstance(month, datetime) else month, Totals(currency=currency, **row))
+        )
+    return result
+
+
+def totals_by_day(*, currency: str, **filters) -> list[tuple[date, Totals]]:
+    """Daily totals (site time zone) for the panel's chart; days without payments are absent."""
+    rows = list(
+        paid_appreciations(**filters)
+        .filter(currency=currency)
+        .annotate(day=TruncDate("paid_at"))
+        .values("day")
+        .annotate(**_aggregates())
+        .order_by("day")
+    )
+    return [(row.pop("day"), Totals(currency=currency, **row)) for row in rows]
+
+
+def supporter_count(*, article: Article) -> int:
+    """How many readers appreciated the article: paid, not refunded, not disputed."""
+    return Appreciation.objects.earned().filter(article=article).count()
+
+
+def public_supporters(*, article: Article, limit: int = 10) -> QuerySet[Appreciation]:
+    """Supporters who chose to be shown and whom the author did not hide, newest first."""
+    return (
+        Appreciation.objects.earned()
+        .filter(article=article, is_public=True, hidden_by_author=False)
+        .order_by("-paid_at")
+        .only("display_name", "message", "paid_at")[:limit]
+    )
