@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
@@ -62,6 +63,13 @@ class Section(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def display_name(self) -> str:
+        """The name in the interface language: English when available under /en/, else Dutch."""
+        if self.name_en and (get_language() or "").startswith("en"):
+            return self.name_en
+        return self.name
+
     def get_absolute_url(self) -> str:
         return reverse("articles:section-detail", kwargs={"slug": self.slug})
 
@@ -89,7 +97,17 @@ class Article(models.Model):
     )
     lede = models.TextField(_("lede"), max_length=600, help_text=_("The standfirst under the title."))
     body = models.TextField(_("body"), help_text=_("Markdown; use ## for sub-headings."))
-    hero_image = models.ImageField(_("hero image"), upload_to="heroes/", blank=True)
+    hero_image = models.ImageField(
+        _("hero image"),
+        upload_to="heroes/",
+        blank=True,
+        width_field="hero_width",
+        height_field="hero_height",
+        help_text=_("At least 1200 pixels wide looks sharp on every screen."),
+    )
+    # Stored so pages can give width/height (no layout shift) without opening the file.
+    hero_width = models.PositiveIntegerField(_("hero image width"), null=True, blank=True, editable=False)
+    hero_height = models.PositiveIntegerField(_("hero image height"), null=True, blank=True, editable=False)
     hero_alt = models.CharField(
         _("image description"), max_length=250, blank=True, help_text=_("For readers who cannot see it.")
     )
