@@ -14,8 +14,10 @@ $(VENV)/.installed: requirements.txt $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
-$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(BIN)/python
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt package.json $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
+	# axe-core for the browser tests' accessibility checks (skipped with a notice without npm).
+	if command -v npm >/dev/null; then npm ci --no-audit --no-fund --silent; fi
 	touch $@
 
 ## Run the site with demo content on http://127.0.0.1:8000 (offline sandbox checkout, no Stripe account needed).
