@@ -63,15 +63,15 @@ class Section(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("articles:section-detail", kwargs={"slug": self.slug})
+
     @property
     def display_name(self) -> str:
         """The name in the interface language: English when available under /en/, else Dutch."""
         if self.name_en and (get_language() or "").startswith("en"):
             return self.name_en
         return self.name
-
-    def get_absolute_url(self) -> str:
-        return reverse("articles:section-detail", kwargs={"slug": self.slug})
 
 
 class ArticleQuerySet(models.QuerySet):

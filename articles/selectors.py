@@ -1,0 +1,59 @@
+"""Reads for the reading site: absolute URLs and the metadata search engines and social sites use."""
+
+from typing import Any
+
+from django.conf import settings
+from django.utils import translation
+
+from articles.images import Variant
+from articles.models import Article, Author, Section
+
+
+def absolute_url(path_or_url: str) -> str:
+    """SITE_URL + path; URLs that are already absolute (a media CDN) pass unchanged."""
+    if path_or_url.startswith(("http://", "https://")):
+        return path_or_url
+    return settings.SITE_URL + path_or_url
+
+
+def article_canonical_path(article: Article) -> str:
+    """An article's one true address is in its own language: Dutch at /, English under /en/."""
+    with translation.override(article.language):
+        return article.get_absolute_url()
+
+
+def article_canonical_url(article: Article) -> str:
+    return absolute_url(article_canonical_path(article))
+
+
+def article_structured_data(*, article: Article, hero: list[Variant]) -> dict[str, Any]:
+    """schema.org NewsArticle, as search engines read it."""
+    author = article.author
+    with translation.override(article.language):
+        author_url = absolute_url(author.get_absolute_url())
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": article.title,
+        "description": article.lede,
+        "inLanguage": article.language,
+        "mainEntityOfPage": article_canonical_url(article),
+        "url": article_canonical_url(article),
+        "datePublished": article.published_at.isoformat(),
+        "dateModified": max(article.updated_at, article.published_at).isoformat(),
+        "articleSection": article.section.name,
+        "author": [{"@type": "Person", "name": author.name, "url": author_url}],
+        "publisher": {"@type": "Organization", "name": settings.SITE_NAME, "url": settings.SITE_URL + "/"},
+    }
+    if hero:
+        data["image"] = [absolute_url(variant.url) for variant in reversed(hero)]
+    return data
+
+
+def authors_with_articles():
+    """Authors who have at least one article readers can see."""
+    return Author.objects.filter(articles__in=Article.objects.published()).distinct()
+
+
+def sections_in_order():
+    return Section.objects.all()

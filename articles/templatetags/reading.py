@@ -1,0 +1,55 @@
+"""Template helpers for the reading site: hero images, language links, absolute URLs, JSON-LD."""
+
+from django import template
+from django.conf import settings
+from django.urls import reverse, translate_url
+from django.utils import translation
+from django.utils.safestring import SafeString
+
+from articles import selectors, services
+from articles.models import Article
+from articles.rendering import json_ld_script
+
+register = template.Library()
+
+
+@register.inclusion_tag("includes/hero_img.html")
+def hero_img(article: Article, sizes: str = "100vw", lazy: bool = True, css_class: str = "") -> dict:
+    """<img> with srcset/sizes and intrinsic width/height; `lazy` only for images below the fold."""
+    variants = services.article_hero_variants(article=article)
+    return {
+        "variants": variants,
+        "default": variants[-1] if variants else None,
+        "alt": article.hero_alt or article.hero_caption,
+        "sizes": sizes,
+        "lazy": lazy,
+        "css_class": css_class,
+    }
+
+
+@register.simple_tag(takes_context=True)
+def language_links(context) -> list[dict]:
+    """The current page in each language, as plain links (no form, no JS, cacheable per URL)."""
+    request = context.get("request")
+    current = translation.get_language()
+    full_path = request.get_full_path() if request else "/"
+    links = []
+    for code, _name in settings.LANGUAGES:
+        url = translate_url(full_path, code) if request else full_path
+        if code != current and url == full_path:
+            # Not a page we can translate (a 404, say): offer that language's home page.
+            with translation.override(code):
+                url = reverse("articles:home")
+        info = translation.get_language_info(code)
+        links.append({"code": code, "name": info["name_local"], "url": url, "current": code == current})
+    return links
+
+
+@register.filter
+def absolute(path_or_url: str) -> str:
+    return selectors.absolute_url(str(path_or_url))
+
+
+@register.filter
+def json_ld(data: dict) -> SafeString:
+    return json_ld_script(data)
