@@ -34,6 +34,11 @@ class InvalidWebhook(Exception):
 
 
 def _client() -> stripe.StripeClient:
+    if HTTP_CLIENT is None and settings.STRIPE_SANDBOX and settings.DEBUG:
+        # Offline sandbox: the SDK runs as usual, but a local transport answers from our database.
+        from payments.sandbox import SANDBOX_KEY, SandboxTransport
+
+        return stripe.StripeClient(SANDBOX_KEY, http_client=SandboxTransport(), max_network_retries=0)
     return stripe.StripeClient(
         settings.STRIPE_SECRET_KEY,
         base_addresses={"api": settings.STRIPE_API_BASE},

@@ -1,0 +1,221 @@
+"""The appreciation form at the end of an article.
+
+A reader picks a preset (radio buttons, so it works without JavaScript) or types an
+own amount, which wins when filled. Amounts are parsed by payments.money and checked
+against the configured limits, which never go below what Stripe can charge.
+"""
+
+import re
+import uuid
+from dataclasses import dataclass
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Div, Field, Layout, Submit
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from payments import money
+
+# The per-form nonce only feeds a hash; anything else is dropped and replaced.
+_NONCE = re.compile(r"^[A-Za-z0-9-]{8,64}$")
+
+
+@dataclass(frozen=True)
+class AmountLimits:
+    """What the widget accepts, in minor units of `currency`, plus the fee estimate."""
+
+    currency: str
+    minimum: int
+    maximum: int
+    presets: tuple[int, ...]
+    fee_percent_bp: int
+    fee_fixed: int
+
+    @classmethod
+    def from_settings(cls) -> "AmountLimits":
+        currency = settings.APPRECIATION_CURRENCY
+        return cls(
+            currency=currency,
+            minimum=money.minimum_amount(currency, settings.APPRECIATION_MIN_AMOUNT),
+            maximum=min(settings.APPRECIATION_MAX_AMOUNT, money.STRIPE_MAXIMUM),
+            presets=tuple(settings.APPRECIATION_PRESETS),
+            fee_percent_bp=settings.APPRECIATION_FEE_PERCENT_BP,
+            fee_fixed=settings.APPRECIATION_FEE_FIXED,
+        )
+
+    def fee_cover(self, amount: int) -> int:
+        return money.fee_cover(amount, percent_bp=self.fee_percent_bp, fixed=self.fee_fixed)
+
+
+class AppreciationForm(forms.Form):
+    preset = forms.TypedChoiceField(
+        label=_("Choose an amount"), coerce=int, required=False, widget=forms.RadioSelect, empty_value=None
+    )
+    amount = forms.CharField(
+        label=_("My chosen appreciation"),
+        required=False,
+        max_length=32,
+        help_text=_("Or type your own amount, such as 4 or 2,50."),
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "size": 8}),
+    )
+    cover_fee = forms.BooleanField(label=_("Add the payment costs"), required=False)
+    display_name = forms.CharField(
+        label=_("Your name (optional)"),
+        max_length=80,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    message = forms.CharField(
+        label=_("A message for the author (optional)"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    is_public = forms.BooleanField(label=_("Show my name and message publicly"), required=False)
+    nonce = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, locale: str, action: str = "", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.locale = locale
+        self.limits = AmountLimits.from_settings()
+        self.fields["preset"].choices = [
+            (amount, money.format_money(amount, self.limits.currency, locale))
+            for amount in self.limits.presets
+        ]
+        if not self.is_bound and not self.initial.get("nonce"):
+            self.initial["nonce"] = uuid.uuid4().hex
+        chosen = self.chosen_amount()
+        if chosen:
+            self.fields["cover_fee"].label = self.fee_label(self.format(self.limits.fee_cover(chosen)))
+        self.fields["cover_fee"].help_text = self.fee_explanation()
+        self.helper = self._helper(action)
+
+    def format(self, amount: int) -> str:
+        return money.format_money(amount, self.limits.currency, self.locale)
+
+    def minimum_message(self) -> str:
+        return _("The minimum is %(minimum)s.") % {"minimum": self.format(self.limits.minimum)}
+
+    def maximum_message(self) -> str:
+        return _("The maximum is %(maximum)s.") % {"maximum": self.format(self.limits.maximum)}
+
+    @staticmethod
+    def fee_label(fee: str) -> str:
+        return _("Add %(fee)s to cover the payment costs") % {"fee": fee}
+
+    def chosen_amount(self) -> int | None:
+        """The amount the form currently shows (typed, preset or initial), if it reads as one."""
+        source = self.data if self.is_bound else self.initial
+        typed = str(source.get("amount") or "").strip()
+        try:
+            if typed:
+                return money.parse_amount(typed, self.limits.currency)
+            return int(source.get("preset") or 0) or None
+        except (money.AmountError, ValueError):
+            return None
+
+    def fee_explanation(self) -> str:
+        """Without JavaScript the reader still sees what covering the costs adds to each preset."""
+        examples = ", ".join(
+            f"{self.format(amount)} + {self.format(self.limits.fee_cover(amount))}"
+            for amount in self.limits.presets
+        )
+        return _("Payments cost us about %(percent)s%% + %(fixed)s. For example: %(examples)s.") % {
+            "percent": _percent(self.limits.fee_percent_bp, self.locale),
+            "fixed": self.format(self.limits.fee_fixed),
+            "examples": examples,
+        }
+
+    def _helper(self, action: str) -> FormHelper:
+        helper = FormHelper()
+        helper.form_action = action
+        helper.form_method = "post"
+        helper.form_class = "appreciation-form"
+        helper.form_id = "appreciation-form"
+        helper.attrs = {
+            "novalidate": "",
+            "data-currency": self.limits.currency,
+            "data-locale": self.locale,
+            "data-min": str(self.limits.minimum),
+            "data-max": str(self.limits.maximum),
+            "data-fee-bp": str(self.limits.fee_percent_bp),
+            "data-fee-fixed": str(self.limits.fee_fixed),
+            "data-digits": str(money.exponent(self.limits.currency)),
+            "data-fee-label": self.fee_label("{fee}"),
+            "data-total-label": _("You pay %(total)s in total.") % {"total": "{total}"},
+            # The same messages the server gives, for checking as the reader types.
+            "data-msg-empty": _("Choose an amount or enter your own."),
+            "data-msg-invalid": _("Enter an amount such as 5 or 2,50."),
+            "data-msg-ambiguous": _("Write the amount without a thousands separator, such as 1000 or 2,50."),
+            "data-msg-decimals": _("Use at most two decimals."),
+            "data-msg-min": self.minimum_message(),
+            "data-msg-max": self.maximum_message(),
+        }
+        helper.layout = Layout(
+            Div(
+                Field("preset", wrapper_class="appreciation-presets"),
+                Field("amount", wrapper_class="appreciation-amount"),
+                css_class="appreciation-choice",
+            ),
+            Field("cover_fee", wrapper_class="appreciation-fee"),
+            Div(
+                Field("display_name"),
+                Field("message"),
+                Field("is_public"),
+                css_class="appreciation-extra",
+            ),
+            "nonce",
+            HTML('<p class="appreciation-total" data-total hidden aria-live="polite"></p>'),
+            Submit("pay", _("Appreciate"), css_class="appreciation-submit"),
+        )
+        return helper
+
+    def clean_nonce(self) -> str:
+        nonce = self.cleaned_data.get("nonce") or ""
+        return nonce if _NONCE.match(nonce) else uuid.uuid4().hex
+
+    def clean_display_name(self) -> str:
+        return " ".join(self.cleaned_data.get("display_name", "").split())
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        typed = (cleaned.get("amount") or "").strip()
+        preset = cleaned.get("preset")
+        if typed and "preset" in self._errors:
+            # The own amount wins; a stale or odd preset value does not matter then.
+            del self._errors["preset"]
+        if "preset" in self._errors:
+            return cleaned
+        if typed:
+            try:
+                value = money.parse_amount(typed, self.limits.currency)
+            except money.AmountError as exc:
+                self.add_error("amount", exc.message)
+                return cleaned
+        elif preset is not None:
+            value = preset
+        else:
+            self.add_error("amount", _("Choose an amount or enter your own."))
+            return cleaned
+        if value < self.limits.minimum:
+            self.add_error("amount", self.minimum_message())
+            return cleaned
+        if value > self.limits.maximum:
+            self.add_error("amount", self.maximum_message())
+            return cleaned
+        fee = self.limits.fee_cover(value) if cleaned.get("cover_fee") else 0
+        if value + fee > money.STRIPE_MAXIMUM:
+            fee = 0
+        cleaned["base_amount"] = value
+        cleaned["fee_cover_amount"] = fee
+        cleaned["total_amount"] = value + fee
+        return cleaned
+
+
+def _percent(basis_points: int, locale: str) -> str:
+    whole, rest = divmod(basis_points, 100)
+    if not rest:
+        return str(whole)
+    separator = "," if locale.startswith("nl") else "."
+    return f"{whole}{separator}{rest:02d}".rstrip("0")

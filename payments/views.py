@@ -1,0 +1,221 @@
+"""Reader-facing payment pages: the appreciation POST, the thank-you page, the offline sandbox.
+
+Views stay thin: the form validates, payments.checkout creates the pending record and the
+Checkout Session, and only verified Stripe events (payments.services) change payment state.
+The thank-you page reads and shows; it never marks anything paid.
+"""
+
+import logging
+import re
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from articles.models import Article
+from payments import checkout, sandbox, stripe_api
+from payments.forms import AppreciationForm
+from payments.models import Appreciation
+from payments.money import format_money
+
+logger = logging.getLogger(__name__)
+
+# Stripe session ids are `cs_test_…` / `cs_live_…` with letters and digits; anything else is not ours.
+_SESSION_ID = re.compile(r"^cs_(?:test|live)_[A-Za-z0-9_]{1,250}$")
+
+
+def _see_other(url: str) -> HttpResponse:
+    """303 so the browser follows with GET and a reload never re-submits the form."""
+    response = HttpResponse(status=303)
+    response["Location"] = url
+    return response
+
+
+def _article_for_appreciation(ref: str) -> Article:
+    """Only a published article with appreciation on; the slug or pk comes from the URL, never the POST."""
+    articles = Article.objects.published().filter(appreciation_enabled=True).select_related("author")
+    lookup = {"pk": int(ref)} if ref.isdigit() else {"slug": ref}
+    return get_object_or_404(articles, **lookup)
+
+
+def _appreciate_page(
+    request: HttpRequest, article: Article, form: AppreciationForm, *, status: int, error: str = ""
+) -> HttpResponse:
+    return render(
+        request,
+        "payments/appreciate.html",
+        {"article": article, "appreciation_form": form, "checkout_error": error},
+        status=status,
+    )
+
+
+@require_POST
+def appreciate(request: HttpRequest, ref: str) -> HttpResponse:
+    article = _article_for_appreciation(ref)
+    locale = checkout.checkout_locale(translation.get_language())
+    form = AppreciationForm(request.POST, locale=locale, action=request.path)
+    if not form.is_valid():
+        return _appreciate_page(request, article, form, status=400)
+    data = form.cleaned_data
+    try:
+        appreciation, session = checkout.appreciation_checkout_start(
+            checkout.CheckoutRequest(
+                article=article,
+                amount=data["total_amount"],
+                fee_cover_amount=data["fee_cover_amount"],
+                display_name=data["display_name"],
+                message=data["message"],
+                is_public=data["is_public"],
+                locale=locale,
+                nonce=data["nonce"],
+            )
+        )
+    except stripe_api.PaymentProviderError as exc:
+        return _appreciate_page(request, article, form, status=503, error=str(exc.user_message))
+    if session.get("url") and (
+        sandbox.sandbox_active() or settings.STRIPE_CHECKOUT_UI_MODE != "embedded_page"
+    ):
+        return _see_other(session["url"])
+    if session.get("client_secret"):
+        return render(
+            request,
+            "payments/embedded_checkout.html",
+            {
+                "article": article,
+                "appreciation": appreciation,
+                "client_secret": session["client_secret"],
+                "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+            },
+        )
+    logger.error("Checkout session %s came back without url or client_secret", session.get("id"))
+    return _appreciate_page(
+        request,
+        article,
+        form,
+        status=503,
+        error=_("The payment could not be started. Nothing was charged. Please try again later."),
+    )
+
+
+def _our_appreciation(session_id: str) -> Appreciation | None:
+    if not _SESSION_ID.match(session_id or ""):
+        return None
+    return (
+        Appreciation.objects.select_related("article", "article__author")
+        .filter(stripe_checkout_session_id=session_id)
+        .first()
+    )
+
+
+@never_cache
+@require_GET
+def thank_you(request: HttpRequest) -> HttpResponse:
+    """Shows what Stripe and our record say about a session of ours. Reads only: no state changes."""
+    appreciation = _our_appreciation(request.GET.get("session_id", ""))
+    if appreciation is None:
+        return render(request, "payments/thank_you_unknown.html", status=404)
+    payment_status = ""
+    try:
+        session = stripe_api.checkout_session_retrieve(appreciation.stripe_checkout_session_id)
+        payment_status = str(session.get("payment_status") or "")
+    except stripe_api.PaymentProviderError:
+        # Stripe being unreachable must not hide the thanks; our record still tells the state.
+        session = {}
+    state = _thank_you_state(appreciation, session, payment_status)
+    locale = checkout.checkout_locale(translation.get_language())
+    return render(
+        request,
+        "payments/thank_you.html",
+        {
+            "appreciation": appreciation,
+            "article": appreciation.article,
+            "amount": appreciation_amount_display(appreciation, locale),
+            "state": state,
+            "share_url": f"{settings.SITE_URL}{appreciation.article.get_absolute_url()}",
+            "sandbox_url": sandbox.checkout_page_url(appreciation)
+            if sandbox.sandbox_active() and state == "processing"
+            else "",
+        },
+    )
+
+
+def _thank_you_state(appreciation: Appreciation, session: dict, payment_status: str) -> str:
+    Status = Appreciation.Status
+    if appreciation.status == Status.PAID or payment_status in ("paid", "no_payment_required"):
+        return "paid"
+    if appreciation.status == Status.FAILED:
+        return "failed"
+    if appreciation.status == Status.PROCESSING or session.get("status") == "complete":
+        return "processing"
+    if appreciation.status == Status.EXPIRED or session.get("status") == "expired":
+        return "expired"
+    return "open"
+
+
+def appreciation_amount_display(appreciation: Appreciation, locale: str) -> str:
+    return format_money(appreciation.amount, appreciation.currency, locale)
+
+
+# --- offline sandbox -------------------------------------------------------------------------------
+
+_SANDBOX_CHOICES = {
+    Appreciation.Status.PENDING: (sandbox.PAID, sandbox.DECLINED, sandbox.PAID_LATER, sandbox.ABANDONED),
+    Appreciation.Status.PROCESSING: (sandbox.ASYNC_SUCCEEDED, sandbox.ASYNC_FAILED),
+}
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def sandbox_checkout(request: HttpRequest, session_id: str) -> HttpResponse:
+    """The local stand-in for Stripe's checkout page; 404 unless the sandbox is on."""
+    if not sandbox.sandbox_active():
+        raise Http404
+    appreciation = sandbox.appreciation_for_session(session_id)
+    if appreciation is None or appreciation.stripe_checkout_session_id != session_id:
+        raise Http404
+    choices = _SANDBOX_CHOICES.get(appreciation.status, ())
+    notice, status = "", 200
+    if request.method == "POST":
+        choice = request.POST.get("choice", "")
+        if choice not in choices:
+            notice, status = _("That choice is not possible for this test payment any more."), 409
+        elif choice == sandbox.DECLINED:
+            # Real Checkout keeps the reader on its page after a decline and tells us nothing.
+            notice, status = _("Your card was declined. Nothing was charged; try another choice."), 402
+        else:
+            from payments.services import EventProcessingError
+
+            try:
+                sandbox.choice_deliver(choice, appreciation)
+            except EventProcessingError:
+                logger.exception("Sandbox event for %s could not be processed", session_id)
+                notice, status = _("The test event could not be processed; see the server log."), 503
+            else:
+                return _see_other(_sandbox_next_url(choice, appreciation))
+    locale = checkout.checkout_locale(translation.get_language())
+    return render(
+        request,
+        "payments/sandbox_checkout.html",
+        {
+            "appreciation": appreciation,
+            "article": appreciation.article,
+            "amount": appreciation_amount_display(appreciation, locale),
+            "choices": choices,
+            "notice": notice,
+            "session_id": session_id,
+        },
+        status=status,
+    )
+
+
+def _sandbox_next_url(choice: str, appreciation: Appreciation) -> str:
+    """Where Stripe would send the reader next: back to the article on abandon, else the thank-you page."""
+    if choice == sandbox.ABANDONED:
+        return checkout.cancel_url(appreciation)
+    return checkout.thank_you_url(appreciation.locale).replace(
+        "{CHECKOUT_SESSION_ID}", sandbox.session_id_for(appreciation)
+    )
