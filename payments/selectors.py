@@ -4,7 +4,8 @@ Definitions (per currency, over appreciations that were paid in the period, by `
 - gross: every paid amount;
 - refunded: what Stripe reports as refunded (cumulative per payment);
 - disputed: the unrefunded part of payments in an open or lost dispute;
-- fees: Stripe's fee from the balance transaction (missing fees count as 0 until reconciled);
+- fees: Stripe's fee from the balance transaction, when it was settled in the same currency
+  (missing fees, and fees in another settlement currency, count as 0 and in `fees_missing`);
 - net: gross - refunded - disputed - fees: what is really the author's;
 - supporters: paid payments that are not fully refunded and not in an open or lost dispute.
 All sums run in the database; nothing loops over rows in Python.
@@ -22,6 +23,11 @@ from payments.models import Appreciation
 
 def _earned_q() -> Q:
     return Q(refunded_amount__lt=F("amount"), dispute_status__in=Appreciation.DISPUTE_COUNTS)
+
+
+def _same_currency_fee_q() -> Q:
+    # A fee settled in another currency cannot be subtracted from amounts in this one.
+    return Q(fee_amount__isnull=False) & (Q(settlement_currency="") | Q(settlement_currency=F("currency")))
 
 
 def _disputed_expression() -> Case:
@@ -43,8 +49,8 @@ def _aggregates() -> dict:
         "gross": Coalesce(Sum("amount"), zero),
         "refunded": Coalesce(Sum("refunded_amount"), zero),
         "disputed": Coalesce(Sum(_disputed_expression()), zero),
-        "fees": Coalesce(Sum("fee_amount"), zero),
-        "fees_missing": Count("id", filter=Q(fee_amount__isnull=True)),
+        "fees": Coalesce(Sum("fee_amount", filter=_same_currency_fee_q()), zero),
+        "fees_missing": Count("id", filter=~_same_currency_fee_q()),
         "last_paid_at": Max("paid_at"),
     }
 
@@ -116,6 +122,24 @@ def totals_by_article(*, currency: str, **filters) -> list[tuple[Article, Totals
         for row in rows
         if row["article_id"] in articles
     ]
+
+
+def totals_by_author(*, currency: str, **filters) -> list[tuple[Author, Totals]]:
+    """Totals per author, highest gross first, with the authors fetched in one query."""
+    rows = list(
+        paid_appreciations(**filters)
+        .filter(currency=currency)
+        .values("author_id")
+        .annotate(**_aggregates())
+        .order_by("-gross", "author_id")
+    )
+    authors = Author.objects.in_bulk([row["author_id"] for row in rows])
+    return [(authors[row.pop("author_id")], Totals(currency=currency, **row)) for row in rows]
+
+
+def currencies(**filters) -> list[str]:
+    """The currencies of paid appreciations, sorted; `filters` as in `paid_appreciations`."""
+    return sorted(set(paid_appreciations(**filters).values_list("currency", flat=True)))
 
 
 def totals_by_author_month(*, currency: str, **filters) -> list[tuple[Author, date, Totals]]:

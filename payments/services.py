@@ -1,0 +1,582 @@
+"""Every change to payment state happens here, driven by verified Stripe events.
+
+`stripe_event_handle` stores an event once under its Stripe id and dispatches it through
+`HANDLERS`; each handler calls `appreciation_<action>` services. Each service runs in a
+transaction, locks the appreciation row, returns early when the change already happened,
+checks the allowed starting states, then writes. Transitions only move forward, so the
+order in which Stripe delivers events never changes the final books:
+
+- status: pending < processing < expired < failed < paid (a paid record is never un-paid);
+- refunded_amount: the largest cumulative amount any event reported (never added up);
+- dispute_status: recomputed from every stored dispute event of the payment, a closed
+  dispute always winning over an open one.
+
+Refunds and disputes that arrive before the event linking their payment intent are stored
+as DEFERRED and replayed as soon as an appreciation is linked to that payment intent.
+"""
+
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from payments import notifications, stripe_api
+from payments.models import Appreciation, StripeEvent
+
+logger = logging.getLogger(__name__)
+
+Status = Appreciation.Status
+Dispute = Appreciation.Dispute
+Outcome = StripeEvent.Outcome
+
+# Seconds a webhook waits for a row lock on PostgreSQL before answering 503 so Stripe retries.
+LOCK_TIMEOUT_SECONDS = 5
+
+# Event types we act on; the reconcile command asks Stripe's Events API for exactly these.
+HANDLED_EVENT_TYPES = (
+    "checkout.session.completed",
+    "checkout.session.async_payment_succeeded",
+    "checkout.session.async_payment_failed",
+    "checkout.session.expired",
+    "charge.refunded",
+    "refund.created",
+    "refund.updated",
+    "charge.dispute.created",
+    "charge.dispute.closed",
+)
+
+# Forward-only ranking of appreciation states: a transition never lowers the rank.
+STATUS_RANK = {Status.PENDING: 0, Status.PROCESSING: 1, Status.EXPIRED: 2, Status.FAILED: 3, Status.PAID: 4}
+
+# Outcomes after which a redelivery of the same event changes nothing.
+FINAL_OUTCOMES = (Outcome.PROCESSED, Outcome.IGNORED)
+
+
+class EventProcessingError(Exception):
+    """A verified event could not be processed; it is stored with the error and Stripe should retry (500)."""
+
+
+class EventBusy(EventProcessingError):
+    """A row lock could not be had quickly; Stripe should retry later (503)."""
+
+
+class InvalidEvent(ValueError):
+    """A verified body that lacks what every Stripe event has (id, type, created, data.object)."""
+
+
+class _Ignore(Exception):
+    """Raised by a handler for an event that must not change money; the reason is kept on the event."""
+
+
+# --- appreciation services -------------------------------------------------------------------
+
+
+def _locked(appreciation_id: int) -> Appreciation:
+    return Appreciation.objects.select_for_update().get(pk=appreciation_id)
+
+
+def _status_move(appreciation_id: int, target: str, allowed_from: tuple[str, ...]) -> bool:
+    """Move to `target` if the record is in one of `allowed_from`; True when something changed."""
+    with transaction.atomic():
+        appreciation = _locked(appreciation_id)
+        if appreciation.status == target:
+            return False
+        if appreciation.status not in allowed_from:
+            logger.info(
+                "Appreciation %s stays %s (no move to %s)", appreciation.pk, appreciation.status, target
+            )
+            return False
+        appreciation.status = target
+        fields = ["status", "updated_at"]
+        if target == Status.PAID:
+            appreciation.paid_at = timezone.now()
+            fields.append("paid_at")
+        appreciation.save(update_fields=fields)
+        return True
+
+
+def appreciation_mark_processing(*, appreciation_id: int) -> bool:
+    """The reader finished Checkout with a delayed method (iDEAL, SEPA…); the money is on its way."""
+    return _status_move(appreciation_id, Status.PROCESSING, (Status.PENDING,))
+
+
+def appreciation_mark_failed(*, appreciation_id: int) -> bool:
+    """A delayed payment failed. Never moves a paid record."""
+    return _status_move(appreciation_id, Status.FAILED, (Status.PENDING, Status.PROCESSING, Status.EXPIRED))
+
+
+def appreciation_mark_expired(*, appreciation_id: int) -> bool:
+    """The Checkout Session expired unpaid."""
+    return _status_move(appreciation_id, Status.EXPIRED, (Status.PENDING, Status.PROCESSING))
+
+
+def appreciation_mark_paid(*, appreciation_id: int) -> bool:
+    """Stripe says the money arrived. That fact beats every earlier state, so paid is reachable from all.
+
+    After the commit the author is notified; the fee is looked up by the caller (it needs the network).
+    """
+    changed = _status_move(
+        appreciation_id, Status.PAID, (Status.PENDING, Status.PROCESSING, Status.EXPIRED, Status.FAILED)
+    )
+    if changed:
+        transaction.on_commit(lambda: _notify_paid(appreciation_id))
+    return changed
+
+
+def _notify_paid(appreciation_id: int) -> None:
+    # A failing mail must never break the books or the webhook answer.
+    try:
+        notifications.appreciation_paid_notify(appreciation_id)
+    except Exception:
+        logger.exception("Notification for appreciation %s failed", appreciation_id)
+
+
+def appreciation_link(
+    *, appreciation_id: int, payment_intent_id: str = "", charge_id: str = "", session_id: str = ""
+) -> bool:
+    """Remember Stripe's ids for a record; an id once set is never replaced. True when one was added."""
+    with transaction.atomic():
+        appreciation = _locked(appreciation_id)
+        fields = []
+        for field, value in (
+            ("stripe_payment_intent_id", payment_intent_id),
+            ("stripe_charge_id", charge_id),
+            ("stripe_checkout_session_id", session_id),
+        ):
+            current = getattr(appreciation, field)
+            if not value or current == value:
+                continue
+            if current:
+                logger.warning("Appreciation %s keeps %s; Stripe reported another", appreciation.pk, field)
+                continue
+            setattr(appreciation, field, value)
+            fields.append(field)
+        if fields:
+            appreciation.save(update_fields=[*fields, "updated_at"])
+        return bool(fields)
+
+
+def appreciation_refund_record(*, appreciation_id: int, refunded_amount: int) -> bool:
+    """Set the cumulative refunded amount if it is larger than what we know; never subtract."""
+    with transaction.atomic():
+        appreciation = _locked(appreciation_id)
+        if refunded_amount > appreciation.amount:
+            logger.error(
+                "Appreciation %s: Stripe reports %s refunded of %s; capped",
+                appreciation.pk,
+                refunded_amount,
+                appreciation.amount,
+            )
+            refunded_amount = appreciation.amount
+        if refunded_amount <= appreciation.refunded_amount:
+            return False
+        appreciation.refunded_amount = refunded_amount
+        appreciation.save(update_fields=["refunded_amount", "updated_at"])
+        return True
+
+
+def appreciation_dispute_record(*, appreciation_id: int, dispute_status: str) -> bool:
+    """Store the dispute state computed from all dispute events of the payment (see `_dispute_status`)."""
+    with transaction.atomic():
+        appreciation = _locked(appreciation_id)
+        if appreciation.dispute_status == dispute_status:
+            return False
+        appreciation.dispute_status = dispute_status
+        appreciation.save(update_fields=["dispute_status", "updated_at"])
+        return True
+
+
+def appreciation_fees_record(*, appreciation_id: int, payment_intent: dict[str, Any]) -> bool:
+    """Copy fee, net, settlement currency, charge id and method from an expanded payment intent.
+
+    A fee already known is kept: Stripe's balance transaction for a charge does not change.
+    """
+    charge = payment_intent.get("latest_charge")
+    if not isinstance(charge, dict):
+        return False
+    details = charge.get("payment_method_details") or {}
+    txn = charge.get("balance_transaction")
+    with transaction.atomic():
+        appreciation = _locked(appreciation_id)
+        fields = []
+        if details.get("type") and not appreciation.payment_method_type:
+            appreciation.payment_method_type = str(details["type"])[:40]
+            fields.append("payment_method_type")
+        if charge.get("id") and not appreciation.stripe_charge_id:
+            appreciation.stripe_charge_id = charge["id"]
+            fields.append("stripe_charge_id")
+        if isinstance(txn, dict) and appreciation.fee_amount is None and isinstance(txn.get("fee"), int):
+            appreciation.fee_amount = txn["fee"]
+            appreciation.net_amount = txn.get("net")
+            appreciation.settlement_currency = str(txn.get("currency") or "").upper()
+            fields += ["fee_amount", "net_amount", "settlement_currency"]
+        if fields:
+            appreciation.save(update_fields=[*fields, "updated_at"])
+        return bool(fields)
+
+
+def appreciation_fees_fetch(*, appreciation_id: int) -> bool:
+    """Look the fee up at Stripe for a paid record that lacks it. Stripe being down leaves it NULL."""
+    appreciation = Appreciation.objects.get(pk=appreciation_id)
+    if appreciation.fee_amount is not None or not appreciation.stripe_payment_intent_id:
+        return False
+    try:
+        payment_intent = stripe_api.payment_intent_retrieve_with_fees(appreciation.stripe_payment_intent_id)
+    except stripe_api.PaymentProviderError:
+        logger.warning("Fee lookup for appreciation %s failed; reconcile fills it later", appreciation_id)
+        return False
+    return appreciation_fees_record(appreciation_id=appreciation_id, payment_intent=payment_intent)
+
+
+# --- finding our appreciation ------------------------------------------------------------------
+
+
+def _by_public_id(value: Any) -> Appreciation | None:
+    try:
+        public_id = uuid.UUID(str(value))
+    except (TypeError, ValueError, AttributeError):
+        return None
+    return Appreciation.objects.filter(public_id=public_id).first()
+
+
+def _metadata_id(obj: dict[str, Any]) -> Any:
+    metadata = obj.get("metadata")
+    return metadata.get("appreciation_id") if isinstance(metadata, dict) else None
+
+
+def _id_of(value: Any) -> str:
+    """A Stripe reference is an id string or, when expanded, an object with an id."""
+    if isinstance(value, dict):
+        value = value.get("id")
+    return value if isinstance(value, str) else ""
+
+
+def _session_appreciation(session: dict[str, Any]) -> Appreciation | None:
+    if session.get("id"):
+        found = Appreciation.objects.filter(stripe_checkout_session_id=session["id"]).first()
+        if found:
+            return found
+    return _by_public_id(_metadata_id(session)) or _by_public_id(session.get("client_reference_id"))
+
+
+def _payment_appreciation(
+    obj: dict[str, Any], *, payment_intent_id: str, charge_id: str
+) -> Appreciation | None:
+    """Charges carry the payment intent's metadata; refunds and disputes only carry its ids."""
+    found = _by_public_id(_metadata_id(obj))
+    if found is None and payment_intent_id:
+        found = Appreciation.objects.filter(stripe_payment_intent_id=payment_intent_id).first()
+    if found is None and charge_id:
+        found = Appreciation.objects.filter(stripe_charge_id=charge_id).first()
+    return found
+
+
+# --- event handlers ---------------------------------------------------------------------------
+
+
+def _check_session_money(appreciation: Appreciation, session: dict[str, Any]) -> None:
+    """Never let a session whose money differs from our record create or change money."""
+    total, currency = session.get("amount_total"), str(session.get("currency") or "").upper()
+    if total != appreciation.amount or currency != appreciation.currency:
+        logger.error(
+            "Session for appreciation %s: Stripe says %s %s, we expected %s %s; ignored",
+            appreciation.pk,
+            total,
+            currency,
+            appreciation.amount,
+            appreciation.currency,
+        )
+        raise _Ignore(
+            f"amount mismatch: session {total} {currency}, "
+            f"record {appreciation.amount} {appreciation.currency}"
+        )
+
+
+def _on_session_paid_or_processing(record: StripeEvent, session: dict[str, Any]) -> str:
+    appreciation = _session_appreciation(session)
+    if appreciation is None:
+        return Outcome.IGNORED
+    payment_status = session.get("payment_status")
+    if payment_status not in ("paid", "unpaid"):
+        return Outcome.IGNORED
+    _check_session_money(appreciation, session)
+    payment_intent_id = _id_of(session.get("payment_intent"))
+    record.stripe_payment_intent_id = payment_intent_id
+    appreciation_link(
+        appreciation_id=appreciation.pk, payment_intent_id=payment_intent_id, session_id=session.get("id", "")
+    )
+    if payment_status == "unpaid":
+        appreciation_mark_processing(appreciation_id=appreciation.pk)
+    else:
+        # The fee is looked up after the commit (see `_fees_after`): no network call under a lock.
+        appreciation_mark_paid(appreciation_id=appreciation.pk)
+    return Outcome.PROCESSED
+
+
+def _on_session_failed(record: StripeEvent, session: dict[str, Any]) -> str:
+    appreciation = _session_appreciation(session)
+    if appreciation is None:
+        return Outcome.IGNORED
+    record.stripe_payment_intent_id = _id_of(session.get("payment_intent"))
+    appreciation_link(appreciation_id=appreciation.pk, payment_intent_id=record.stripe_payment_intent_id)
+    appreciation_mark_failed(appreciation_id=appreciation.pk)
+    return Outcome.PROCESSED
+
+
+def _on_session_expired(record: StripeEvent, session: dict[str, Any]) -> str:
+    appreciation = _session_appreciation(session)
+    if appreciation is None:
+        return Outcome.IGNORED
+    # A retried checkout may have replaced the session; only the record's own session expires it.
+    if appreciation.stripe_checkout_session_id not in (None, "", session.get("id")):
+        raise _Ignore("expired session is not the record's current session")
+    appreciation_mark_expired(appreciation_id=appreciation.pk)
+    return Outcome.PROCESSED
+
+
+def _payment_target(record: StripeEvent, obj: dict[str, Any], *, charge_id: str) -> Appreciation | None:
+    """The appreciation a charge/refund/dispute is about; links ids it reveals; None means defer/ignore."""
+    payment_intent_id = _id_of(obj.get("payment_intent"))
+    record.stripe_payment_intent_id = payment_intent_id
+    appreciation = _payment_appreciation(obj, payment_intent_id=payment_intent_id, charge_id=charge_id)
+    if appreciation is not None:
+        appreciation_link(
+            appreciation_id=appreciation.pk, payment_intent_id=payment_intent_id, charge_id=charge_id
+        )
+    return appreciation
+
+
+def _unmatched(obj: dict[str, Any]) -> str:
+    # Our payments always have a payment intent; without one the object belongs to something else.
+    return Outcome.DEFERRED if _id_of(obj.get("payment_intent")) else Outcome.IGNORED
+
+
+def _related_events(prefix: str, appreciation: Appreciation) -> list[dict[str, Any]]:
+    """Stored events of this mode about the appreciation's payment, as Stripe objects."""
+    keys = Q()
+    if appreciation.stripe_payment_intent_id:
+        keys |= Q(payload__data__object__payment_intent=appreciation.stripe_payment_intent_id)
+        keys |= Q(stripe_payment_intent_id=appreciation.stripe_payment_intent_id)
+    if appreciation.stripe_charge_id:
+        keys |= Q(payload__data__object__charge=appreciation.stripe_charge_id)
+        keys |= Q(payload__data__object__id=appreciation.stripe_charge_id)
+    if not keys:
+        return []
+    rows = StripeEvent.objects.filter(keys, type__startswith=prefix, livemode=stripe_api.key_is_live())
+    return [row.payload["data"]["object"] for row in rows.only("payload")]
+
+
+def _on_charge_refunded(record: StripeEvent, charge: dict[str, Any]) -> str:
+    appreciation = _payment_target(record, charge, charge_id=_id_of(charge.get("id")))
+    if appreciation is None:
+        # Our payment intents' metadata is copied to their charges, so an unknown charge is not ours.
+        return Outcome.IGNORED
+    amount = charge.get("amount_refunded")
+    if isinstance(amount, int):
+        appreciation_refund_record(appreciation_id=appreciation.pk, refunded_amount=amount)
+    return Outcome.PROCESSED
+
+
+def _on_refund(record: StripeEvent, refund: dict[str, Any]) -> str:
+    """A refund object carries only its own amount. Summing distinct refund ids that any stored
+    event reported as succeeded counts each refund once, whatever the order or duplicates."""
+    appreciation = _payment_target(record, refund, charge_id=_id_of(refund.get("charge")))
+    if appreciation is None:
+        return _unmatched(refund)
+    appreciation.refresh_from_db()
+    amounts: dict[str, int] = {}
+    for obj in _related_events("refund.", appreciation):
+        if obj.get("status") == "succeeded" and isinstance(obj.get("amount"), int) and obj.get("id"):
+            amounts[obj["id"]] = obj["amount"]
+    appreciation_refund_record(appreciation_id=appreciation.pk, refunded_amount=sum(amounts.values()))
+    return Outcome.PROCESSED
+
+
+# Dispute statuses on a closed dispute and what they mean for the money.
+_CLOSED_DISPUTE = {
+    "won": Dispute.WON,
+    "lost": Dispute.LOST,
+    "warning_closed": Dispute.NONE,
+    "prevented": Dispute.NONE,
+}
+# When several disputes exist on one payment (rare), the worst outcome for the author wins.
+_DISPUTE_SEVERITY = {Dispute.NONE: 0, Dispute.WON: 1, Dispute.OPEN: 2, Dispute.LOST: 3}
+
+
+def _dispute_status(disputes: list[dict[str, Any]]) -> str:
+    """Per dispute id, a closed state beats an open one; inquiries (warning_*) never open a chargeback.
+
+    Computed from every stored event of the payment, so the order of arrival cannot matter.
+    """
+    statuses: dict[str, list[str]] = defaultdict(list)
+    for obj in disputes:
+        statuses[str(obj.get("id") or "")].append(str(obj.get("status") or ""))
+    results = []
+    for seen in statuses.values():
+        closed = [_CLOSED_DISPUTE[status] for status in seen if status in _CLOSED_DISPUTE]
+        if closed:
+            results.append(max(closed, key=_DISPUTE_SEVERITY.__getitem__))
+        elif any(not status.startswith("warning_") for status in seen):
+            results.append(Dispute.OPEN)
+    return max(results, key=_DISPUTE_SEVERITY.__getitem__, default=Dispute.NONE)
+
+
+def _on_dispute(record: StripeEvent, dispute: dict[str, Any]) -> str:
+    appreciation = _payment_target(record, dispute, charge_id=_id_of(dispute.get("charge")))
+    if appreciation is None:
+        return _unmatched(dispute)
+    appreciation.refresh_from_db()
+    status = _dispute_status(_related_events("charge.dispute.", appreciation))
+    appreciation_dispute_record(appreciation_id=appreciation.pk, dispute_status=status)
+    return Outcome.PROCESSED
+
+
+Handler = Callable[[StripeEvent, dict[str, Any]], str]
+
+HANDLERS: dict[str, Handler] = {
+    "checkout.session.completed": _on_session_paid_or_processing,
+    "checkout.session.async_payment_succeeded": _on_session_paid_or_processing,
+    "checkout.session.async_payment_failed": _on_session_failed,
+    "checkout.session.expired": _on_session_expired,
+    "charge.refunded": _on_charge_refunded,
+    "refund.created": _on_refund,
+    "refund.updated": _on_refund,
+    "charge.dispute.created": _on_dispute,
+    "charge.dispute.closed": _on_dispute,
+}
+
+
+# --- the event pipeline ----------------------------------------------------------------------
+
+
+def _event_fields(event: dict[str, Any]) -> dict[str, Any]:
+    data = event.get("data")
+    if (
+        not isinstance(event.get("id"), str)
+        or not isinstance(event.get("type"), str)
+        or not isinstance(event.get("created"), int)
+        or not isinstance(data, dict)
+        or not isinstance(data.get("object"), dict)
+    ):
+        raise InvalidEvent("not a Stripe event")
+    obj = data["object"]
+    return {
+        "type": event["type"][:100],
+        "created": datetime.fromtimestamp(event["created"], tz=UTC),
+        "livemode": bool(event.get("livemode")),
+        "api_version": str(event.get("api_version") or "")[:40],
+        "payload": event,
+        "stripe_payment_intent_id": _id_of(obj.get("payment_intent")),
+    }
+
+
+def _event_store(event: dict[str, Any]) -> StripeEvent:
+    """Store the event under its unique id; a concurrent or repeated delivery finds the stored row."""
+    fields = _event_fields(event)
+    try:
+        record, _created = StripeEvent.objects.get_or_create(stripe_event_id=event["id"], defaults=fields)
+    except IntegrityError:
+        record = StripeEvent.objects.get(stripe_event_id=event["id"])
+    return record
+
+
+def _lock_timeout() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_SECONDS}s'")
+
+
+def _event_process(record_id: int) -> StripeEvent:
+    failure: Exception | None = None
+    with transaction.atomic():
+        _lock_timeout()
+        record = StripeEvent.objects.select_for_update().get(pk=record_id)
+        if record.outcome in FINAL_OUTCOMES:
+            return record
+        record.attempts += 1
+        event = record.payload
+        handler = HANDLERS.get(record.type)
+        try:
+            with transaction.atomic():
+                if record.livemode != stripe_api.key_is_live():
+                    record.last_error = "livemode does not match the configured key"
+                    outcome = Outcome.IGNORED
+                elif handler is None:
+                    outcome = Outcome.IGNORED
+                else:
+                    record.last_error = ""
+                    outcome = handler(record, event["data"]["object"])
+        except _Ignore as exc:
+            outcome, record.last_error = Outcome.IGNORED, str(exc)
+        except OperationalError:
+            raise
+        except Exception as exc:
+            logger.exception("Stripe event %s (%s) failed", record.stripe_event_id, record.type)
+            failure = exc
+            outcome, record.last_error = Outcome.FAILED, f"{type(exc).__name__}: {exc}"[:2000]
+        record.outcome = outcome
+        record.processed_at = timezone.now() if outcome in FINAL_OUTCOMES else None
+        record.save()
+    if failure is not None:
+        raise EventProcessingError(record.last_error) from failure
+    return record
+
+
+def _deferred_replay(payment_intent_id: str) -> None:
+    """Process events that waited for this payment intent, once an appreciation is linked to it.
+
+    Called after every commit that touched the payment intent, by the linking event and by the
+    deferring one alike, so an event deferred while the link was being committed is not lost.
+    """
+    if not payment_intent_id:
+        return
+    if not Appreciation.objects.filter(stripe_payment_intent_id=payment_intent_id).exists():
+        return
+    waiting = StripeEvent.objects.filter(
+        stripe_payment_intent_id=payment_intent_id, outcome=Outcome.DEFERRED
+    ).order_by("created", "pk")
+    for record_id in waiting.values_list("pk", flat=True):
+        try:
+            _event_process(record_id)
+        except EventProcessingError:
+            # Recorded on that event; it must not fail the delivery that triggered the replay.
+            logger.warning("Replay of deferred event %s failed", record_id)
+
+
+def _fees_after(record: StripeEvent) -> None:
+    """Fill a missing fee of a paid appreciation after the event committed (a network call)."""
+    if record.outcome != Outcome.PROCESSED or not record.stripe_payment_intent_id:
+        return
+    appreciation = Appreciation.objects.filter(
+        stripe_payment_intent_id=record.stripe_payment_intent_id, status=Status.PAID, fee_amount__isnull=True
+    ).first()
+    if appreciation is None:
+        return
+    try:
+        appreciation_fees_fetch(appreciation_id=appreciation.pk)
+    except Exception:
+        # The books are already right; a fee lookup problem must not turn the answer into a retry.
+        logger.exception("Fee lookup for appreciation %s failed", appreciation.pk)
+
+
+def stripe_event_handle(event: dict[str, Any]) -> StripeEvent:
+    """Store a verified Stripe event once and process it; a stored, finished event changes nothing.
+
+    Raises InvalidEvent for a body that is not an event, EventBusy when a lock is not had quickly,
+    and EventProcessingError (after recording attempts and the error) when processing failed.
+    """
+    record = _event_store(event)
+    try:
+        record = _event_process(record.pk)
+        _fees_after(record)
+        _deferred_replay(record.stripe_payment_intent_id)
+    except OperationalError as exc:
+        logger.warning("Stripe event %s: database busy (%s)", event.get("id"), type(exc).__name__)
+        raise EventBusy("database busy") from exc
+    return record

@@ -1,0 +1,409 @@
+"""The payment state machine in payments.services, driven by Stripe-shaped events."""
+
+import pytest
+
+from payments import services
+from payments.models import Appreciation, StripeEvent
+from tests.factories import AppreciationFactory
+from tests.payments import events
+from tests.payments.events import StripePayment
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("stripe_transport")]
+
+Status = Appreciation.Status
+Dispute = Appreciation.Dispute
+Outcome = StripeEvent.Outcome
+
+handle = services.stripe_event_handle
+
+
+@pytest.fixture
+def payment() -> StripePayment:
+    appreciation = AppreciationFactory(amount=500, stripe_checkout_session_id=events.stripe_id("cs"))
+    return StripePayment(appreciation)
+
+
+def _reload(payment: StripePayment) -> Appreciation:
+    return Appreciation.objects.get(pk=payment.appreciation.pk)
+
+
+# --- completion, fees and notification ---------------------------------------------------------
+
+
+def test_completed_paid_session_marks_paid_and_records_fee(payment, stripe_transport):
+    payment.fee_route(stripe_transport, fee=33)
+
+    record = handle(payment.completed())
+
+    appreciation = _reload(payment)
+    assert record.outcome == Outcome.PROCESSED
+    assert appreciation.status == Status.PAID
+    assert appreciation.paid_at is not None
+    assert appreciation.stripe_payment_intent_id == payment.payment_intent
+    assert appreciation.stripe_charge_id == payment.charge_id
+    assert (appreciation.fee_amount, appreciation.net_amount) == (33, 467)
+    assert appreciation.settlement_currency == "EUR"
+    assert appreciation.payment_method_type == "card"
+    lookup = stripe_transport.requests[-1]
+    assert (lookup.method, lookup.path) == ("GET", f"/v1/payment_intents/{payment.payment_intent}")
+    assert lookup.params == {"expand[0]": "latest_charge.balance_transaction"}
+
+
+def test_fee_lookup_failure_still_marks_paid_with_fee_unknown(payment, stripe_transport):
+    # No route: the intercepted API answers 404, which stripe_api turns into PaymentProviderError.
+    record = handle(payment.completed())
+
+    appreciation = _reload(payment)
+    assert record.outcome == Outcome.PROCESSED
+    assert appreciation.status == Status.PAID
+    assert appreciation.fee_amount is None
+    assert stripe_transport.requests, "the fee lookup went through the SDK"
+
+
+def test_later_event_fills_a_missing_fee(payment, stripe_transport):
+    handle(payment.completed())
+    assert _reload(payment).fee_amount is None
+
+    payment.fee_route(stripe_transport, fee=40)
+    handle(payment.charge_refunded(100))
+
+    assert _reload(payment).fee_amount == 40
+
+
+def test_paid_schedules_author_notification_after_commit(
+    payment, monkeypatch, django_capture_on_commit_callbacks
+):
+    notified = []
+    monkeypatch.setattr(services.notifications, "appreciation_paid_notify", notified.append)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        handle(payment.completed())
+    with django_capture_on_commit_callbacks(execute=True):
+        handle(payment.async_succeeded())
+
+    assert notified == [payment.appreciation.pk]
+
+
+def test_failing_notification_does_not_break_the_books(
+    payment, monkeypatch, django_capture_on_commit_callbacks
+):
+    def broken(appreciation_id):
+        raise ConnectionRefusedError("smtp down")
+
+    monkeypatch.setattr(services.notifications, "appreciation_paid_notify", broken)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        record = handle(payment.completed())
+
+    assert record.outcome == Outcome.PROCESSED
+    assert _reload(payment).status == Status.PAID
+
+
+# --- the status transitions --------------------------------------------------------------------
+
+
+def test_completed_unpaid_session_marks_processing(payment):
+    handle(payment.completed_unpaid())
+    assert _reload(payment).status == Status.PROCESSING
+
+
+def test_async_success_after_processing_marks_paid(payment):
+    handle(payment.completed_unpaid())
+    handle(payment.async_succeeded())
+    assert _reload(payment).status == Status.PAID
+
+
+def test_async_failure_marks_failed(payment):
+    handle(payment.completed_unpaid())
+    handle(payment.async_failed())
+    assert _reload(payment).status == Status.FAILED
+
+
+def test_completion_arriving_after_async_failure_keeps_failed(payment):
+    handle(payment.async_failed())
+    handle(payment.completed_unpaid())
+    assert _reload(payment).status == Status.FAILED
+
+
+def test_async_success_arriving_before_completion_stays_paid(payment):
+    handle(payment.async_succeeded())
+    handle(payment.completed_unpaid())
+    assert _reload(payment).status == Status.PAID
+
+
+def test_expired_session_marks_expired(payment):
+    handle(payment.expired())
+    assert _reload(payment).status == Status.EXPIRED
+
+
+def test_expiry_never_unpays_a_paid_appreciation(payment):
+    handle(payment.completed())
+    handle(payment.expired())
+    assert _reload(payment).status == Status.PAID
+
+
+def test_expiry_of_a_replaced_session_is_ignored(payment):
+    other = StripePayment(payment.appreciation)
+    other.session_id = events.stripe_id("cs")
+
+    record = handle(other.expired())
+
+    assert record.outcome == Outcome.IGNORED
+    assert _reload(payment).status == Status.PENDING
+
+
+def test_no_payment_required_session_is_ignored(payment):
+    record = handle(payment.completed(payment_status="no_payment_required"))
+    assert record.outcome == Outcome.IGNORED
+    assert _reload(payment).status == Status.PENDING
+
+
+@pytest.mark.parametrize(
+    "overrides", [{"amount_total": 5000}, {"currency": "usd"}], ids=["amount", "currency"]
+)
+def test_session_whose_money_differs_from_our_record_changes_nothing(payment, overrides, caplog):
+    record = handle(payment.completed(**overrides))
+
+    appreciation = _reload(payment)
+    assert record.outcome == Outcome.IGNORED
+    assert "amount mismatch" in record.last_error
+    assert appreciation.status == Status.PENDING
+    assert appreciation.stripe_payment_intent_id is None
+    assert "we expected 500 EUR" in caplog.text
+
+
+def test_session_is_found_by_client_reference_when_its_id_was_not_saved():
+    appreciation = AppreciationFactory(amount=700)
+    payment = StripePayment(appreciation)
+
+    handle(payment.completed())
+
+    appreciation.refresh_from_db()
+    assert appreciation.status == Status.PAID
+    assert appreciation.stripe_checkout_session_id == payment.session_id
+
+
+# --- refunds -----------------------------------------------------------------------------------
+
+
+def test_partial_then_full_refund_sets_cumulative_amount(payment):
+    handle(payment.completed())
+    handle(payment.charge_refunded(200))
+    assert _reload(payment).refunded_amount == 200
+    handle(payment.charge_refunded(500))
+    assert _reload(payment).refunded_amount == 500
+
+
+def test_refund_events_out_of_order_never_lower_the_refunded_amount(payment):
+    handle(payment.completed())
+    handle(payment.charge_refunded(500))
+    handle(payment.charge_refunded(200))
+    assert _reload(payment).refunded_amount == 500
+
+
+def test_refund_object_and_charge_event_for_the_same_refund_count_once(payment):
+    handle(payment.completed())
+    handle(payment.refund_event("re_one", 200))
+    handle(payment.charge_refunded(200))
+    handle(payment.refund_event("re_one", 200, kind="refund.updated"))
+    assert _reload(payment).refunded_amount == 200
+
+
+def test_two_refund_objects_add_up_without_charge_events(payment):
+    handle(payment.completed())
+    handle(payment.refund_event("re_one", 200))
+    handle(payment.refund_event("re_two", 100))
+    handle(payment.refund_event("re_one", 200, kind="refund.updated"))
+    assert _reload(payment).refunded_amount == 300
+
+
+def test_pending_or_failed_refund_does_not_count(payment):
+    handle(payment.completed())
+    handle(payment.refund_event("re_one", 200, status="pending"))
+    handle(payment.refund_event("re_one", 200, status="failed", kind="refund.updated"))
+    assert _reload(payment).refunded_amount == 0
+
+
+def test_refund_above_the_amount_is_capped(payment):
+    handle(payment.completed())
+    handle(payment.refund_event("re_one", 400))
+    handle(payment.refund_event("re_two", 400))
+    assert _reload(payment).refunded_amount == 500
+
+
+# --- disputes ----------------------------------------------------------------------------------
+
+
+def _dispute(payment, status, kind="charge.dispute.created", dispute_id="dp_one"):
+    return handle(payment.dispute_event(dispute_id, status, kind=kind))
+
+
+def test_dispute_created_opens_a_dispute(payment):
+    handle(payment.completed())
+    _dispute(payment, "needs_response")
+    assert _reload(payment).dispute_status == Dispute.OPEN
+
+
+@pytest.mark.parametrize(("closed", "expected"), [("won", Dispute.WON), ("lost", Dispute.LOST)])
+def test_closed_dispute_records_the_result(payment, closed, expected):
+    handle(payment.completed())
+    _dispute(payment, "needs_response")
+    _dispute(payment, closed, kind="charge.dispute.closed")
+    assert _reload(payment).dispute_status == expected
+
+
+@pytest.mark.parametrize("closed", ["won", "lost", "warning_closed"])
+def test_closed_dispute_wins_over_a_late_created_event(payment, closed):
+    handle(payment.completed())
+    _dispute(payment, closed, kind="charge.dispute.closed")
+    _dispute(payment, "needs_response")
+    expected = {"won": Dispute.WON, "lost": Dispute.LOST, "warning_closed": Dispute.NONE}[closed]
+    assert _reload(payment).dispute_status == expected
+
+
+@pytest.mark.parametrize("closed", ["warning_closed", "prevented"])
+def test_inquiry_is_never_a_chargeback(payment, closed):
+    handle(payment.completed())
+    _dispute(payment, "warning_needs_response")
+    assert _reload(payment).dispute_status == Dispute.NONE
+    _dispute(payment, closed, kind="charge.dispute.closed")
+    assert _reload(payment).dispute_status == Dispute.NONE
+
+
+# --- out of order, not ours, duplicates, modes, failures ---------------------------------------
+
+
+def test_dispute_before_completion_is_deferred_then_applied(payment):
+    record = _dispute(payment, "needs_response")
+    assert record.outcome == Outcome.DEFERRED
+    assert record.stripe_payment_intent_id == payment.payment_intent
+    assert _reload(payment).dispute_status == Dispute.NONE
+
+    handle(payment.completed())
+
+    assert _reload(payment).dispute_status == Dispute.OPEN
+    record.refresh_from_db()
+    assert record.outcome == Outcome.PROCESSED
+
+
+def test_refund_before_completion_is_deferred_then_applied(payment):
+    record = handle(payment.refund_event("re_one", 150))
+    assert record.outcome == Outcome.DEFERRED
+
+    handle(payment.completed())
+
+    assert _reload(payment).refunded_amount == 150
+    record.refresh_from_db()
+    assert record.outcome == Outcome.PROCESSED
+
+
+def test_charge_event_before_completion_maps_by_metadata(payment):
+    deferred = _dispute(payment, "needs_response")
+    handle(payment.charge_refunded(100))
+
+    appreciation = _reload(payment)
+    assert appreciation.refunded_amount == 100
+    assert appreciation.stripe_payment_intent_id == payment.payment_intent
+    # Linking the payment intent released the dispute that was waiting for it.
+    assert appreciation.dispute_status == Dispute.OPEN
+    deferred.refresh_from_db()
+    assert deferred.outcome == Outcome.PROCESSED
+
+    handle(payment.completed())
+    assert _reload(payment).status == Status.PAID
+
+
+def test_session_we_never_created_is_stored_and_ignored():
+    stranger = AppreciationFactory.build(amount=500)  # never saved: another integration's payment
+    record = handle(events.event("checkout.session.completed", events.checkout_session(stranger)))
+    assert record.outcome == Outcome.IGNORED
+    assert not Appreciation.objects.exists()
+
+
+def test_charge_we_never_created_is_stored_and_ignored(payment):
+    obj = events.charge(None, charge_id="ch_other", payment_intent="pi_other", amount=900, metadata={})
+    record = handle(events.event("charge.refunded", obj))
+    assert record.outcome == Outcome.IGNORED
+    assert StripeEvent.objects.filter(stripe_event_id=record.stripe_event_id).exists()
+
+
+def test_unhandled_event_type_is_stored_and_ignored():
+    record = handle(events.event("customer.created", {"id": "cus_123", "object": "customer"}))
+    assert record.outcome == Outcome.IGNORED
+    assert record.type == "customer.created"
+
+
+def test_event_of_the_other_mode_is_stored_and_ignored(payment):
+    live = payment.completed()
+    live["livemode"] = True
+
+    record = handle(live)
+
+    assert record.outcome == Outcome.IGNORED
+    assert record.livemode is True
+    assert _reload(payment).status == Status.PENDING
+
+
+def test_duplicate_event_changes_nothing(payment):
+    completed = payment.completed()
+    first = handle(completed)
+    refunded = payment.charge_refunded(200)
+    handle(refunded)
+
+    again = handle(completed)
+    handle(refunded)
+
+    assert again.pk == first.pk
+    assert again.attempts == 1
+    assert StripeEvent.objects.count() == 2
+    assert _reload(payment).refunded_amount == 200
+
+
+def test_event_is_stored_with_its_stripe_fields(payment):
+    payload = payment.completed()
+    record = handle(payload)
+    assert record.stripe_event_id == payload["id"]
+    assert record.type == "checkout.session.completed"
+    assert int(record.created.timestamp()) == payload["created"]
+    assert record.api_version == events.API_VERSION
+    assert record.payload == payload
+    assert record.processed_at is not None
+    assert record.received_at is not None
+
+
+def test_processing_failure_is_recorded_and_a_retry_succeeds(payment):
+    # Another record already holds this payment intent: linking violates the unique constraint.
+    squatter = AppreciationFactory(stripe_payment_intent_id=payment.payment_intent)
+    payload = payment.completed()
+
+    with pytest.raises(services.EventProcessingError):
+        handle(payload)
+
+    record = StripeEvent.objects.get(stripe_event_id=payload["id"])
+    assert record.outcome == Outcome.FAILED
+    assert record.attempts == 1
+    assert "IntegrityError" in record.last_error
+    assert _reload(payment).status == Status.PENDING
+
+    squatter.stripe_payment_intent_id = None
+    squatter.save()
+    record = handle(payload)
+
+    assert record.outcome == Outcome.PROCESSED
+    assert record.attempts == 2
+    assert record.last_error == ""
+    assert _reload(payment).status == Status.PAID
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"object": "event", "id": "evt_1"},
+        {"object": "event", "id": "evt_1", "type": "x", "created": 1, "data": {"object": "nope"}},
+        {"object": "event", "id": "evt_1", "type": "x", "created": "yesterday", "data": {"object": {}}},
+    ],
+)
+def test_event_without_stripes_fields_is_rejected_and_not_stored(body):
+    with pytest.raises(services.InvalidEvent):
+        handle(body)
+    assert not StripeEvent.objects.exists()
