@@ -5,7 +5,6 @@ from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from articles.models import Article, Author
@@ -33,9 +32,6 @@ class LatestArticlesFeed(Feed):
         return _("The latest articles on %(site)s") % {"site": settings.SITE_NAME}
 
     subtitle = description
-
-    def language(self) -> str:
-        return get_language()
 
     def items(self):
         return Article.objects.published().select_related("author", "section")[:FEED_SIZE]

@@ -31,6 +31,7 @@ def article_structured_data(*, article: Article, hero: list[Variant]) -> dict[st
     author = article.author
     with translation.override(article.language):
         author_url = absolute_url(author.get_absolute_url())
+        section_name = article.section.display_name
     data: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
@@ -41,7 +42,7 @@ def article_structured_data(*, article: Article, hero: list[Variant]) -> dict[st
         "url": article_canonical_url(article),
         "datePublished": article.published_at.isoformat(),
         "dateModified": max(article.updated_at, article.published_at).isoformat(),
-        "articleSection": article.section.name,
+        "articleSection": section_name,
         "author": [{"@type": "Person", "name": author.name, "url": author_url}],
         "publisher": {"@type": "Organization", "name": settings.SITE_NAME, "url": settings.SITE_URL + "/"},
     }

@@ -27,10 +27,14 @@ def article_hero_variants_build(*, article: Article, force: bool = False) -> lis
         logger.warning("Hero image of article %s cannot be read: %s", article.pk, name)
         return []
     width, height = image.size
-    if (article.hero_width, article.hero_height) != (width, height):
-        # update(), not save(): fixing a cached measurement is not an edit of the article.
-        Article.objects.filter(pk=article.pk).update(hero_width=width, hero_height=height)
-        article.hero_width, article.hero_height = width, height
+    # Compared in the database, not on the instance: Django's ImageField measures unsaved
+    # dimensions on load, so the instance can look right while every load reopens the file.
+    # update(), not save(): storing a measurement is not an edit of the article.
+    if article.pk:
+        Article.objects.filter(pk=article.pk).exclude(hero_width=width, hero_height=height).update(
+            hero_width=width, hero_height=height
+        )
+    article.hero_width, article.hero_height = width, height
     variants = images.variants_for(name, width, height)
     for variant in variants:
         if force or not default_storage.exists(variant.name):
