@@ -5,7 +5,10 @@ An author is a staff user linked to an `Author`; an editor is a member of the Ed
 author's rows to their own.
 """
 
+from dataclasses import dataclass
+
 from django.contrib.auth.models import AbstractBaseUser, Group, Permission
+from django.http import HttpRequest
 
 from articles.models import Author
 
@@ -69,3 +72,32 @@ def is_editor(user: AbstractBaseUser) -> bool:
 def author_of(user: AbstractBaseUser) -> Author | None:
     """The author a login writes as, or None (editors need not be authors)."""
     return Author.objects.filter(user_id=user.pk).first() if user.is_authenticated else None
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """What a panel user may see: everything (editor) or one author's rows (author)."""
+
+    editor: bool
+    author: Author | None
+
+    @property
+    def has_role(self) -> bool:
+        return self.editor or self.author is not None
+
+
+def viewer_of(request: HttpRequest) -> Viewer:
+    """The request user's role, computed once per request (two queries at most).
+
+    An editor who is also an author sees everything; a staff user with neither role sees nothing.
+    """
+    cached = getattr(request, "_panel_viewer", None)
+    if cached is not None:
+        return cached
+    user = request.user
+    if not (user.is_authenticated and user.is_active and user.is_staff):
+        viewer = Viewer(editor=False, author=None)
+    else:
+        viewer = Viewer(editor=is_editor(user), author=author_of(user))
+    request._panel_viewer = viewer
+    return viewer

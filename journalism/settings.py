@@ -29,7 +29,8 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 SITE_NAME = env.str("SITE_NAME", default="Waardeer")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with our site class: the author panel (payments.panel).
+    "payments.panel_apps.PanelAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
