@@ -1,0 +1,135 @@
+"""Concurrent deliveries on PostgreSQL: row locks make several workers process an event once.
+
+These need real concurrent transactions, so they run only when DATABASE_URL points at PostgreSQL.
+"""
+
+import threading
+
+import pytest
+from django.db import connection, connections, transaction
+from django.test import Client
+
+from payments import selectors, services
+from payments.models import Appreciation, StripeEvent
+from tests.conftest import WEBHOOK_SECRET
+from tests.factories import AppreciationFactory
+from tests.payments import events
+from tests.payments.events import StripePayment
+from tests.stripe_fakes import signed_webhook
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks"),
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("stripe_transport"),
+]
+
+URL = "/payments/stripe/webhook/"
+WORKERS = 8
+
+
+def _post_all(payloads: list[dict]) -> list[int]:
+    """Post every payload from its own thread, all released at the same moment."""
+    bodies = [signed_webhook(payload, WEBHOOK_SECRET) for payload in payloads]
+    barrier = threading.Barrier(len(bodies))
+    statuses: list[int] = [0] * len(bodies)
+
+    def worker(index: int) -> None:
+        body, header = bodies[index]
+        client = Client()
+        try:
+            barrier.wait(timeout=10)
+            response = client.post(
+                URL, data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=header
+            )
+            statuses[index] = response.status_code
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(index,)) for index in range(len(bodies))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return statuses
+
+
+@pytest.fixture
+def payment(stripe_transport) -> StripePayment:
+    appreciation = AppreciationFactory(amount=1000, stripe_checkout_session_id=events.stripe_id("cs"))
+    payment = StripePayment(appreciation)
+    payment.fee_route(stripe_transport, fee=40)
+    return payment
+
+
+def test_same_event_from_eight_workers_is_processed_once(payment, monkeypatch):
+    notified = []
+    monkeypatch.setattr(services.notifications, "appreciation_paid_notify", notified.append)
+    # Count how often the real handler runs: the services alone are idempotent, the event must be too.
+    handled = []
+    original = services.HANDLERS["checkout.session.completed"]
+
+    def counting(record, obj):
+        handled.append(record.stripe_event_id)
+        return original(record, obj)
+
+    monkeypatch.setitem(services.HANDLERS, "checkout.session.completed", counting)
+    payload = payment.completed()
+
+    statuses = _post_all([payload] * WORKERS)
+
+    assert statuses == [200] * WORKERS
+    record = StripeEvent.objects.get()
+    assert (record.outcome, record.attempts) == (StripeEvent.Outcome.PROCESSED, 1)
+    assert handled == [payload["id"]]
+    assert notified == [payment.appreciation.pk]
+    appreciation = Appreciation.objects.get()
+    assert (appreciation.status, appreciation.fee_amount) == (Appreciation.Status.PAID, 40)
+    totals = selectors.totals(currency="EUR")
+    assert (totals.payments, totals.gross, totals.fees, totals.net) == (1, 1000, 40, 960)
+
+
+def test_different_refund_events_at_once_all_count_exactly_once(payment):
+    services.stripe_event_handle(payment.completed())
+    payloads = [payment.refund_event(f"re_{index}", 100) for index in range(WORKERS)]
+    payloads += [payment.refund_event(f"re_{index}", 100, kind="refund.updated") for index in range(WORKERS)]
+
+    statuses = _post_all(payloads)
+
+    assert statuses == [200] * len(payloads)
+    assert Appreciation.objects.get().refunded_amount == 100 * WORKERS
+
+
+def test_lock_held_elsewhere_answers_503_and_a_redelivery_succeeds(payment, monkeypatch):
+    monkeypatch.setattr(services, "LOCK_TIMEOUT_SECONDS", 1)
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_lock() -> None:
+        try:
+            with transaction.atomic():
+                Appreciation.objects.select_for_update().get(pk=payment.appreciation.pk)
+                locked.set()
+                release.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold_lock)
+    holder.start()
+    assert locked.wait(timeout=10)
+    payload = payment.completed()
+    body, header = signed_webhook(payload, WEBHOOK_SECRET)
+    try:
+        response = Client().post(
+            URL, data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=header
+        )
+    finally:
+        release.set()
+        holder.join(timeout=30)
+
+    assert response.status_code == 503
+    assert Appreciation.objects.get().status == Appreciation.Status.PENDING
+
+    body, header = signed_webhook(payload, WEBHOOK_SECRET)
+    response = Client().post(URL, data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=header)
+    assert response.status_code == 200
+    assert Appreciation.objects.get().status == Appreciation.Status.PAID
