@@ -1,0 +1,78 @@
+"""payments.selectors against states the webhook state machine produces."""
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from payments import selectors
+from payments.models import Appreciation
+from tests.factories import AppreciationFactory, ArticleFactory
+
+pytestmark = pytest.mark.django_db
+
+AMS = ZoneInfo("Europe/Amsterdam")
+PAID = Appreciation.Status.PAID
+
+
+def test_fee_settled_in_another_currency_is_not_subtracted():
+    AppreciationFactory(amount=1000, status=PAID, paid_at=datetime(2026, 11, 2, tzinfo=AMS), fee_amount=40)
+    AppreciationFactory(
+        amount=1000,
+        status=PAID,
+        paid_at=datetime(2026, 11, 2, tzinfo=AMS),
+        fee_amount=55,
+        settlement_currency="USD",
+    )
+    totals = selectors.totals(currency="EUR")
+    assert (totals.gross, totals.fees, totals.fees_missing, totals.net) == (2000, 40, 1, 1960)
+
+
+def test_full_refund_and_lost_dispute_leave_supporters_and_net():
+    paid_at = datetime(2026, 11, 2, tzinfo=AMS)
+    AppreciationFactory(amount=500, status=PAID, paid_at=paid_at)
+    AppreciationFactory(amount=500, status=PAID, paid_at=paid_at, refunded_amount=500)
+    AppreciationFactory(amount=500, status=PAID, paid_at=paid_at, refunded_amount=100)
+    AppreciationFactory(amount=500, status=PAID, paid_at=paid_at, dispute_status=Appreciation.Dispute.OPEN)
+    AppreciationFactory(amount=500, status=PAID, paid_at=paid_at, dispute_status=Appreciation.Dispute.WON)
+    AppreciationFactory(
+        amount=500,
+        status=PAID,
+        paid_at=paid_at,
+        refunded_amount=200,
+        dispute_status=Appreciation.Dispute.LOST,
+    )
+    AppreciationFactory(amount=500, status=Appreciation.Status.FAILED)
+    totals = selectors.totals(currency="EUR")
+    assert (totals.payments, totals.supporters) == (6, 3)
+    assert (totals.gross, totals.refunded, totals.disputed) == (3000, 800, 800)
+    assert totals.net == 1400
+
+
+def test_totals_by_author_and_currencies():
+    first, second = ArticleFactory(), ArticleFactory()
+    paid_at = datetime(2026, 11, 2, tzinfo=AMS)
+    AppreciationFactory(article=first, amount=300, status=PAID, paid_at=paid_at)
+    AppreciationFactory(article=second, amount=900, status=PAID, paid_at=paid_at)
+    AppreciationFactory(article=second, amount=700, currency="USD", status=PAID, paid_at=paid_at)
+
+    rows = selectors.totals_by_author(currency="EUR")
+
+    assert [(author, totals.gross) for author, totals in rows] == [(second.author, 900), (first.author, 300)]
+    assert selectors.currencies() == ["EUR", "USD"]
+    assert selectors.currencies(article=first) == ["EUR"]
+
+
+def test_month_and_day_follow_the_site_time_zone():
+    article = ArticleFactory()
+    AppreciationFactory(article=article, status=PAID, paid_at=datetime(2026, 10, 31, 23, 30, tzinfo=AMS))
+    AppreciationFactory(article=article, status=PAID, paid_at=datetime(2026, 11, 1, 0, 30, tzinfo=AMS))
+
+    months = [
+        (month, totals.payments)
+        for _author, month, totals in selectors.totals_by_author_month(currency="EUR")
+    ]
+    days = [(day, totals.payments) for day, totals in selectors.totals_by_day(currency="EUR")]
+
+    assert months == [(date(2026, 10, 1), 1), (date(2026, 11, 1), 1)]
+    assert days == [(date(2026, 10, 31), 1), (date(2026, 11, 1), 1)]
