@@ -238,14 +238,14 @@ class SandboxTransport(stripe.HTTPClient):
     name = "waardeer-sandbox"
 
     def request(self, method, url, headers, post_data=None, *, _usage=None):
-        if not sandbox_active():
-            return _error(403, "The offline sandbox is off.")
         parts = urlsplit(url)
         raw = post_data if method.lower() == "post" else parts.query
         if isinstance(raw, bytes):
             raw = raw.decode()
-        params = decode_form(raw or "")
-        status, body = self._route(method.upper(), parts.path, params)
+        if sandbox_active():
+            status, body = self._route(method.upper(), parts.path, decode_form(raw or ""))
+        else:
+            status, body = _error(403, "The offline sandbox is off.")
         return json.dumps(body), status, {"request-id": "req_sandbox"}
 
     def _route(self, method: str, path: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
