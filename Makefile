@@ -44,5 +44,11 @@ messages: $(VENV)/.installed-dev
 	DEBUG=1 $(BIN)/python manage.py makemessages -d djangojs -l nl -l en --no-obsolete --ignore=.venv --ignore=staticfiles
 	DEBUG=1 $(BIN)/python manage.py compilemessages --ignore=.venv
 
+## Fill PostgreSQL once (1,000,000 appreciations) and measure nginx, gunicorn, the panel and webhooks on 127.0.0.1.
+## BENCH_DATABASE_URL picks the database; BENCH_FILL_ARGS=--refill fills again; results in bench/results/.
+bench: $(VENV)/.installed
+	$(BIN)/python bench/fill.py $(BENCH_FILL_ARGS)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

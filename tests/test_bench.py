@@ -1,0 +1,140 @@
+"""The benchmark's instruments: the fill (tiny volume, PostgreSQL), the local nginx config, wrk parsing,
+and webhook signatures that the app's own verification accepts."""
+
+import shutil
+import time
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.db.models import Count, F, Max, Min
+
+from bench import fill, run
+from payments import stripe_api
+from payments.models import Appreciation
+
+
+@pytest.mark.django_db
+@pytest.mark.postgres
+def test_fill_inserts_the_volume_with_a_realistic_mix():
+    if connection.vendor != "postgresql":
+        pytest.skip("the fill uses PostgreSQL's COPY; set DATABASE_URL=postgres://... to run it")
+    volume = fill.Volume(authors=3, articles=60, appreciations=3000)
+
+    counts = fill.fill_database(volume, seed=1, log=lambda *args: None)
+
+    assert counts == {"authors": 3, "articles": 60, "appreciations": 3000}
+    assert fill.volume_present(volume)
+    by_status = dict(Appreciation.objects.values_list("status").annotate(n=Count("id")))
+    assert by_status["paid"] > 0.8 * 3000
+    assert {"pending", "expired", "failed"} <= set(by_status)
+    paid = Appreciation.objects.paid()
+    assert paid.filter(refunded_amount=F("amount")).exists()
+    assert paid.filter(refunded_amount__gt=0, refunded_amount__lt=F("amount")).exists()
+    assert paid.exclude(dispute_status="").exists()
+    assert not paid.filter(fee_amount__isnull=True).exists()
+    assert not paid.exclude(net_amount=F("amount") - F("fee_amount")).exists()
+    assert not Appreciation.objects.exclude(status="paid").filter(paid_at__isnull=False).exists()
+    span = paid.aggregate(first=Min("paid_at"), last=Max("paid_at"))
+    assert span["last"] - span["first"] > timedelta(days=365)
+    # Every appreciation belongs to a published article of its own author.
+    assert not Appreciation.objects.exclude(author=F("article__author")).exists()
+    assert not Appreciation.objects.exclude(article__status="published").exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.postgres
+def test_refill_replaces_instead_of_adding():
+    if connection.vendor != "postgresql":
+        pytest.skip("the fill uses PostgreSQL's COPY; set DATABASE_URL=postgres://... to run it")
+    volume = fill.Volume(authors=2, articles=10, appreciations=200)
+    fill.fill_database(volume, seed=2, log=lambda *args: None)
+
+    fill.fill_database(volume, seed=2, refill=True, log=lambda *args: None)
+
+    assert Appreciation.objects.count() == 200
+
+
+def test_copy_text_escapes_what_would_break_a_row():
+    assert fill._text("a\tb\nc\\d") == "a\\tb\\nc\\\\d"
+    assert fill._text(None) == r"\N"
+    assert fill._text(True) == "t"
+
+
+def _local_config(tmp_path, template: str | None = None) -> str:
+    static, media = tmp_path / "static", tmp_path / "media"
+    static.mkdir(exist_ok=True)
+    media.mkdir(exist_ok=True)
+    return run.nginx_local_config(
+        template if template is not None else run.NGINX_TEMPLATE.read_text(),
+        port=18080,
+        upstream_port=18001,
+        static_root=static,
+        media_root=media,
+        work_dir=tmp_path,
+    )
+
+
+def test_local_nginx_config_listens_on_loopback_only(tmp_path):
+    config = _local_config(tmp_path)
+
+    listens = [line.strip() for line in config.splitlines() if line.strip().startswith("listen")]
+    assert listens == ["listen 127.0.0.1:18080;"]
+    assert "server 127.0.0.1:18001;" in config
+    assert f"alias {tmp_path}/static/;" in config
+
+
+def test_local_nginx_config_stops_when_the_shipped_file_drifted(tmp_path):
+    drifted = run.NGINX_TEMPLATE.read_text().replace("listen 80;", "listen 8080;")
+
+    with pytest.raises(ValueError, match="listen 80"):
+        _local_config(tmp_path, drifted)
+
+
+@pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed (apt-get install nginx)")
+def test_shipped_nginx_config_passes_nginx_t(tmp_path):
+    config_path = tmp_path / "nginx.conf"
+    config_path.write_text(_local_config(tmp_path))
+
+    result = run.nginx_check(config_path, tmp_path)
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_wrk_output_gives_rate_and_percentiles():
+    output = """Running 10s test @ http://127.0.0.1:8080/
+  2 threads and 32 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency   412.00us  1.20ms  30.10ms   98.00%
+    Req/Sec    41.50k     2.10k   45.00k    80.00%
+  Latency Distribution
+     50%  350.00us
+     75%  420.00us
+     90%  610.00us
+     99%    1.52ms
+  826000 requests in 10.00s, 12.40GB read
+  Socket errors: connect 0, read 2, write 0, timeout 1
+  Non-2xx or 3xx responses: 4
+Requests/sec:  82600.12
+Transfer/sec:      1.24GB
+"""
+    load = run.parse_wrk(output)
+
+    assert load.rps == pytest.approx(82600.12)
+    assert load.p50_ms == pytest.approx(0.35)
+    assert load.p99_ms == pytest.approx(1.52)
+    assert load.requests == 826000
+    assert load.bad == 7
+
+
+def test_bench_webhook_signature_is_accepted_by_the_app(settings):
+    settings.STRIPE_WEBHOOK_SECRETS = ["whsec_other", run.WEBHOOK_SECRET]
+    body = '{"id": "evt_bench_1", "object": "event", "type": "checkout.session.completed"}'
+    header = run.stripe_signature(body, run.WEBHOOK_SECRET, int(time.time()))
+
+    event = stripe_api.webhook_event_verify(body.encode(), header)
+
+    assert event["id"] == "evt_bench_1"
+    forged = run.stripe_signature(body, "whsec_wrong", int(time.time()))
+    with pytest.raises(stripe_api.InvalidWebhook):
+        stripe_api.webhook_event_verify(body.encode(), forged)
