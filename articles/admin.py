@@ -40,7 +40,7 @@ class OwnedModelAdmin(admin.ModelAdmin):
             return qs
         if viewer.author is None:
             return qs.none()
-        return qs.filter(**{self.owner_lookup: viewer.author})
+        return qs.filter(**{self.owner_lookup: viewer.author.pk})
 
     def owns(self, request: HttpRequest, obj: Model | None) -> bool:
         if obj is None:
@@ -286,7 +286,9 @@ class ArticleAdmin(OwnedModelAdmin):
         if article is None or not self.has_view_or_change_permission(request, article):
             raise Http404
         # No real payments on a preview: the widget stays off whatever the article says.
+        # A draft shows "now" as its dateline; nothing here is saved.
         article.appreciation_enabled = False
+        article.published_at = article.published_at or timezone.now()
         hero = services.article_hero_variants(article=article)
         response = TemplateResponse(
             request,
@@ -298,7 +300,8 @@ class ArticleAdmin(OwnedModelAdmin):
                 "body_html": render_markdown(article.body),
                 "hero": hero,
                 "canonical_url": selectors.article_canonical_url(article),
-                "structured_data": selectors.article_structured_data(article=article, hero=hero),
+                # No structured data: search engines never see a preview.
+                "structured_data": {},
             },
         )
         response["X-Robots-Tag"] = "noindex, nofollow"
