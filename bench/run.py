@@ -526,7 +526,8 @@ class Bench:
         static_dir.mkdir()
         (static_dir / "article.html").write_bytes(body)
         print(
-            f"Article page {path}: {len(body):,} bytes; Cache-Control: {headers.get('Cache-Control')!r}, "
+            f"Article page {path} ({getattr(popular, 'n', '?')} appreciations): {len(body):,} bytes; "
+            f"Cache-Control: {headers.get('Cache-Control')!r}, "
             f"Set-Cookie: {'yes' if headers.get('Set-Cookie') else 'no'}",
             flush=True,
         )
