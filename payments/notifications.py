@@ -34,7 +34,9 @@ def author_email(author: Author) -> str:
 
 def _send(*, to: str, template: str, context: dict, language: str) -> None:
     with translation.override(language):
-        subject = " ".join(render_to_string(f"payments/email/{template}_subject.txt", context).split())
+        # One line; a no-break space inside an amount ("€ 2,50") stays.
+        subject = " ".join(render_to_string(f"payments/email/{template}_subject.txt", context).splitlines())
+        subject = subject.strip()
         text = render_to_string(f"payments/email/{template}.txt", context)
         html = render_to_string(f"payments/email/{template}.html", context)
     message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [to])
