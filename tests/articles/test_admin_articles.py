@@ -270,3 +270,42 @@ def test_author_cannot_see_another_author_profile(client, pair):
     assert [a.name for a in listing.context["cl"].result_list] == ["Anna"]
     assert client.get(reverse("admin:articles_author_add")).status_code == 403
     assert Author.objects.count() == 2
+
+
+def test_author_login_command_creates_a_panel_login():
+    from django.contrib.auth import get_user_model
+    from django.core.management import CommandError, call_command
+
+    from articles.roles import viewer_of
+    from tests.factories import AuthorFactory
+
+    author = AuthorFactory(slug="els")
+    call_command(
+        "author_login",
+        "--author",
+        "els",
+        "--username",
+        "els",
+        "--email",
+        "els@example.org",
+        "--password",
+        "a-long-enough-passphrase",
+    )
+    user = get_user_model().objects.get(username="els")
+    assert user.is_staff and user.check_password("a-long-enough-passphrase")
+    author.refresh_from_db()
+    assert author.user == user
+
+    class Request:
+        pass
+
+    request = Request()
+    request.user = user
+    assert viewer_of(request).author == author
+    assert not viewer_of(request).editor
+    with pytest.raises(CommandError):
+        call_command(
+            "author_login", "--author", "nobody", "--username", "x", "--password", "a-long-enough-passphrase"
+        )
+    with pytest.raises(CommandError):
+        call_command("author_login", "--author", "els", "--username", "els", "--password", "short")
