@@ -84,7 +84,8 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Webhook deliveries may arrive concurrently; wait for the write lock instead of failing.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # IMMEDIATE makes a second writer wait for the lock instead of failing on its first write.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=20, transaction_mode="IMMEDIATE")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -180,6 +181,9 @@ APPRECIATION_MAX_AMOUNT = env.int("APPRECIATION_MAX_AMOUNT", default=50000)
 # Estimate shown to readers who choose to cover the payment costs: percent (basis points) + fixed.
 APPRECIATION_FEE_PERCENT_BP = env.int("APPRECIATION_FEE_PERCENT_BP", default=150)
 APPRECIATION_FEE_FIXED = env.int("APPRECIATION_FEE_FIXED", default=25)
+# The appeal under the widget's heading, per interface language; empty means our default wording.
+APPRECIATION_APPEAL_NL = env.str("APPRECIATION_APPEAL_NL", default="")
+APPRECIATION_APPEAL_EN = env.str("APPRECIATION_APPEAL_EN", default="")
 
 LOGGING = {
     "version": 1,
