@@ -214,7 +214,7 @@ def chart_for(days: list[tuple[date, Totals]], *, first: date | None, last: date
     if not days:
         return None
     first = first or days[0][0]
-    last = last or days[-1][0]
+    last = max(last or days[-1][0], first)
     span = (last - first).days + 1
     size = max(1, math.ceil(span / CHART_MAX_BARS))
     buckets: list[dict] = []
