@@ -48,6 +48,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Anonymous reading pages are answered from the cache here, before sessions and CSRF.
+    "articles.caching.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -102,6 +104,15 @@ elif REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Full-page cache of the reading site (articles.caching). Entries are invalidated when what
+# they show changes; the timeout only bounds how late a scheduled article reaches the lists.
+PAGE_CACHE_ALIAS = "default"
+PAGE_CACHE_TIMEOUT = 300
+# Short for browsers and proxies, because supporter counts change.
+PAGE_CACHE_MAX_AGE = 15
+PAGE_CACHE_S_MAXAGE = 10
+PAGE_CACHE_STALE_WHILE_REVALIDATE = 30
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -26,6 +26,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from articles.caching import page_cache_invalidate
 from payments import notifications, stripe_api
 from payments.models import Appreciation, StripeEvent
 
@@ -92,6 +93,9 @@ def _status_move(appreciation_id: int, target: str, allowed_from: tuple[str, ...
                 "Appreciation %s stays %s (no move to %s)", appreciation.pk, appreciation.status, target
             )
             return False
+        # Only paid records are counted and listed on the article page.
+        if Status.PAID in (appreciation.status, target):
+            page_cache_invalidate()
         appreciation.status = target
         fields = ["status", "updated_at"]
         if target == Status.PAID:
@@ -178,6 +182,7 @@ def appreciation_refund_record(*, appreciation_id: int, refunded_amount: int) ->
             return False
         appreciation.refunded_amount = refunded_amount
         appreciation.save(update_fields=["refunded_amount", "updated_at"])
+        page_cache_invalidate()  # a full refund takes a supporter off the article page
         return True
 
 
@@ -189,6 +194,7 @@ def appreciation_dispute_record(*, appreciation_id: int, dispute_status: str) ->
             return False
         appreciation.dispute_status = dispute_status
         appreciation.save(update_fields=["dispute_status", "updated_at"])
+        page_cache_invalidate()  # disputed payments are not counted as supporters
         return True
 
 

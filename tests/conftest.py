@@ -11,6 +11,15 @@ def _isolated_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _empty_page_cache():
+    """The page cache (articles.caching) lives outside the test database's rollback."""
+    from django.conf import settings
+    from django.core.cache import caches
+
+    caches[settings.PAGE_CACHE_ALIAS].clear()
+
+
 @pytest.fixture
 def stripe_transport(settings, monkeypatch) -> StripeTransport:
     """Real Stripe keys and an intercepted transport: the SDK runs, nothing leaves the machine."""

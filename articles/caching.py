@@ -1,0 +1,223 @@
+"""Full-page cache for anonymous readers, served before sessions, CSRF and URL resolution.
+
+What is cached: GET/HEAD of the public reading pages (`CACHED_VIEWS`: home, article, section,
+author, feeds, sitemap) for requests without a session or messages cookie and without a query
+string other than `?page=<n>`. Only a 200 that sets no cookie, does not vary on Cookie and is
+not private/no-store is stored, so a page carrying a CSRF token or anything personal never
+enters the shared cache. `?cancelled=` (the widget refilling a reader's own choice), the panel
+and the payment pages are never cached.
+
+Invalidation: one "generation" number lives in the cache and is stored inside every entry; an
+entry from another generation is a miss. `page_cache_invalidate()` bumps it, after the commit,
+whenever something a reader sees changes: an appreciation's counted state (payments.services),
+and every successful add/change/delete/action POST in the panel (articles, authors, sections,
+hiding a reader's message). Entries also expire after PAGE_CACHE_TIMEOUT, which bounds how
+late a scheduled article appears on the lists.
+
+The key is the scheme, host, language and path with its `page` number; the language follows
+from the URL (`/` is Dutch, `/en/` English). A hit is one `get_many` (generation + page) and
+answers 304 to a matching If-None-Match / If-Modified-Since.
+"""
+
+import hashlib
+import re
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.cache import caches
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import http_date, quote_etag
+from django.utils.translation import get_language_from_path
+
+GENERATION_KEY = "pagecache:generation"
+ENTRY_PREFIX = "pagecache:page:"
+
+# URL names whose anonymous answers are the same for every reader.
+CACHED_VIEWS = frozenset(
+    {
+        "articles:home",
+        "articles:article-detail",
+        "articles:section-detail",
+        "articles:author-detail",
+        "articles:feed-rss",
+        "articles:feed-atom",
+        "articles:author-feed-rss",
+        "articles:author-feed-atom",
+        "django.contrib.sitemaps.views.sitemap",
+    }
+)
+
+# Pagination is the only query a cached page may have; anything else (tracking parameters,
+# `?cancelled=`) goes to the view, so the number of keys per page stays bounded.
+_CACHEABLE_QUERY = re.compile(r"(?:page=\d{1,6})?")
+_PRIVATE_DIRECTIVES = ("private", "no-store", "no-cache")
+# Headers the outer middleware (SecurityMiddleware, WhiteNoise) adds again on every answer.
+_NOT_STORED = frozenset({"set-cookie", "date"})
+# Panel URL names (model admin add/change/delete, and changelist actions) that write.
+_PANEL_WRITES = ("_add", "_change", "_changelist", "_delete")
+
+
+def _cache():
+    return caches[settings.PAGE_CACHE_ALIAS]
+
+
+def _new_generation() -> int:
+    # Milliseconds: after the generation key is lost (eviction, flush) the new number is still
+    # larger than any stored entry's, so an old entry can never match again.
+    return time.time_ns() // 1_000_000
+
+
+def page_cache_generation() -> int:
+    cache = _cache()
+    generation = cache.get(GENERATION_KEY)
+    if generation is None:
+        cache.add(GENERATION_KEY, _new_generation(), timeout=None)
+        generation = cache.get(GENERATION_KEY)
+    return generation
+
+
+def page_cache_bump() -> None:
+    """Make every stored page a miss now. Call after the change is committed."""
+    cache = _cache()
+    try:
+        cache.incr(GENERATION_KEY)
+    except ValueError:  # missing: evicted or never read
+        cache.set(GENERATION_KEY, _new_generation(), timeout=None)
+
+
+def page_cache_invalidate() -> None:
+    """Bump the generation once the current transaction commits (at once outside one).
+
+    After the commit, not before: a page rendered between a bump and the commit would show
+    the old numbers and be stored under the new generation.
+    """
+    transaction.on_commit(page_cache_bump, robust=True)
+
+
+def page_cache_key(request: HttpRequest) -> str | None:
+    """The entry for this request, or None when it must not be served from or stored in the cache."""
+    if request.method not in ("GET", "HEAD"):
+        return None
+    cookies = request.COOKIES
+    if settings.SESSION_COOKIE_NAME in cookies or "messages" in cookies:
+        return None
+    query = request.META.get("QUERY_STRING", "")
+    if not _CACHEABLE_QUERY.fullmatch(query):
+        return None
+    # get_host() validates against ALLOWED_HOSTS (400 otherwise), as the full stack would.
+    host = request.get_host()
+    path = request.path
+    language = get_language_from_path(request.path_info) or settings.LANGUAGE_CODE
+    raw = f"{request.scheme}://{host}|{language}|{path}?{query}"
+    return ENTRY_PREFIX + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _storable(request: HttpRequest, response: HttpResponseBase) -> bool:
+    match = getattr(request, "resolver_match", None)
+    if match is None or match.view_name not in CACHED_VIEWS:
+        return False
+    if request.method != "GET" or response.status_code != 200 or response.streaming:
+        return False
+    if response.cookies or response.has_header("Set-Cookie"):
+        return False
+    vary = response.get("Vary", "").lower()
+    if "cookie" in vary:
+        return False
+    cache_control = response.get("Cache-Control", "").lower()
+    return not any(directive in cache_control for directive in _PRIVATE_DIRECTIVES)
+
+
+def _public_headers(response: HttpResponseBase, *, etag: str, stored_at: float) -> None:
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(stored_at)
+    patch_cache_control(
+        response,
+        public=True,
+        max_age=settings.PAGE_CACHE_MAX_AGE,
+        s_maxage=settings.PAGE_CACHE_S_MAXAGE,
+        stale_while_revalidate=settings.PAGE_CACHE_STALE_WHILE_REVALIDATE,
+    )
+    # LocaleMiddleware adds "Vary: Accept-Language" to unprefixed (Dutch) URLs, but with
+    # prefix_default_language=False the URL alone decides the language; a shared cache
+    # would otherwise keep one copy per browser language.
+    vary = [v.strip() for v in response.get("Vary", "").split(",") if v.strip()]
+    kept = [v for v in vary if v.lower() != "accept-language"]
+    if kept:
+        response["Vary"] = ", ".join(kept)
+    elif "Vary" in response:
+        del response["Vary"]
+
+
+def _from_entry(entry: tuple) -> HttpResponse:
+    _generation, _etag, _stored_at, headers, body = entry
+    response = HttpResponse(body)
+    for name, value in headers:
+        response[name] = value
+    return response
+
+
+def _conditional(request: HttpRequest, response: HttpResponse, *, etag: str, stored_at: float):
+    """304 for a matching If-None-Match / If-Modified-Since, else the page itself."""
+    conditional = get_conditional_response(
+        request, etag=etag, last_modified=int(stored_at), response=response
+    )
+    return conditional or response
+
+
+class PageCacheMiddleware:
+    """Serve and store anonymous reading pages; place right after Security/WhiteNoise."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        key = page_cache_key(request)
+        if key is None:
+            response = self.get_response(request)
+            self._after_uncached(request, response)
+            return response
+
+        cache = _cache()
+        found = cache.get_many([GENERATION_KEY, key])
+        generation = found.get(GENERATION_KEY)
+        if generation is None:
+            generation = page_cache_generation()
+        entry = found.get(key)
+        if entry is not None and entry[0] == generation:
+            response = _from_entry(entry)
+            response["X-Page-Cache"] = "hit"
+            return _conditional(request, response, etag=entry[1], stored_at=entry[2])
+
+        response = self.get_response(request)
+        if not _storable(request, response):
+            self._after_uncached(request, response)
+            return response
+        body = response.content
+        etag = quote_etag(hashlib.sha256(body).hexdigest()[:32])
+        stored_at = time.time()
+        _public_headers(response, etag=etag, stored_at=stored_at)
+        headers = [(name, value) for name, value in response.items() if name.lower() not in _NOT_STORED]
+        cache.set(key, (generation, etag, stored_at, headers, body), settings.PAGE_CACHE_TIMEOUT)
+        response["X-Page-Cache"] = "miss"
+        return _conditional(request, response, etag=etag, stored_at=stored_at)
+
+    @staticmethod
+    def _after_uncached(request: HttpRequest, response: HttpResponseBase) -> None:
+        # Whatever we do not store is nobody else's to keep either.
+        if not response.has_header("Cache-Control"):
+            patch_cache_control(response, private=True, no_cache=True)
+        # Every successful change made in the panel (articles, authors, sections, a hidden
+        # reader's message) may show on public pages; its own transaction has committed by now.
+        # Logins and the live Markdown preview are POSTs too, but change nothing readers see.
+        match = getattr(request, "resolver_match", None)
+        if (
+            request.method == "POST"
+            and match is not None
+            and match.namespace == "admin"
+            and (match.url_name or "").endswith(_PANEL_WRITES)
+            and response.status_code < 400
+        ):
+            page_cache_bump()

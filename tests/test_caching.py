@@ -1,0 +1,320 @@
+"""The full-page cache (articles.caching): what is stored, for whom, its headers and invalidation."""
+
+import pytest
+from django.core.cache import cache
+from django.middleware.csrf import get_token
+from django.utils import translation
+from django.utils.http import http_date
+
+from articles import caching, views
+from articles.models import Article, Section
+from payments import services
+from payments.models import Appreciation
+from tests.conftest import WEBHOOK_SECRET
+from tests.factories import AppreciationFactory, ArticleFactory, UserFactory
+from tests.payments import events
+from tests.payments.events import StripePayment
+from tests.stripe_fakes import signed_webhook
+
+pytestmark = pytest.mark.django_db
+
+PUBLIC = "public, max-age=15, s-maxage=10, stale-while-revalidate=30"
+
+
+@pytest.fixture(autouse=True)
+def _dutch_outside_requests():
+    translation.activate("nl")
+    yield
+    translation.activate("nl")
+
+
+@pytest.fixture
+def article():
+    # Without the widget: the form's CSRF token would keep the page out of the shared cache.
+    return ArticleFactory(appreciation_enabled=False)
+
+
+def test_second_anonymous_request_is_a_hit_without_queries(client, article, django_assert_num_queries):
+    first = client.get(article.get_absolute_url())
+    assert first.status_code == 200
+    assert first["X-Page-Cache"] == "miss"
+
+    with django_assert_num_queries(0):
+        second = client.get(article.get_absolute_url())
+    assert second.status_code == 200
+    assert second["X-Page-Cache"] == "hit"
+    assert second.content == first.content
+    assert second["Content-Type"] == first["Content-Type"]
+    assert second["ETag"] == first["ETag"]
+
+
+@pytest.mark.parametrize("name", ["home", "section", "author", "feed", "sitemap"])
+def test_reading_pages_feeds_and_sitemap_are_cached(client, article, name, django_assert_num_queries):
+    url = {
+        "home": "/",
+        "section": article.section.get_absolute_url(),
+        "author": article.author.get_absolute_url(),
+        "feed": "/feed/",
+        "sitemap": "/sitemap.xml",
+    }[name]
+    assert client.get(url)["X-Page-Cache"] == "miss"
+    with django_assert_num_queries(0):
+        assert client.get(url)["X-Page-Cache"] == "hit"
+
+
+def test_public_page_headers_let_shared_caches_keep_it_briefly(client, article):
+    response = client.get(article.get_absolute_url())
+    assert response["Cache-Control"] == PUBLIC
+    assert response["ETag"].startswith('"')
+    assert response["Last-Modified"]
+    assert not response.cookies
+    # The URL alone decides the language; a Vary on Accept-Language would split shared caches.
+    assert "accept-language" not in response.get("Vary", "").lower()
+    assert response["Content-Language"] == "nl"
+    # Headers of the inner middleware are kept on a hit.
+    hit = client.get(article.get_absolute_url())
+    assert hit["X-Frame-Options"] == "DENY"
+    assert hit["Cache-Control"] == PUBLIC
+    assert hit["X-Content-Type-Options"] == "nosniff"
+
+
+def test_each_language_and_page_number_has_its_own_entry(client):
+    for _ in range(13):
+        ArticleFactory()
+    dutch, english = client.get("/"), client.get("/en/")
+    assert '<html lang="nl">' in dutch.text
+    assert '<html lang="en">' in english.text
+    assert english["X-Page-Cache"] == "miss"
+    page_two = client.get("/?page=2")
+    assert page_two["X-Page-Cache"] == "miss"
+    assert page_two.content != dutch.content
+    assert client.get("/?page=2")["X-Page-Cache"] == "hit"
+    assert client.get("/en/")["X-Page-Cache"] == "hit"
+    assert client.get("/en/").content == english.content
+
+
+def test_if_none_match_answers_304_from_the_cache(client, article, django_assert_num_queries):
+    etag = client.get(article.get_absolute_url())["ETag"]
+    with django_assert_num_queries(0):
+        response = client.get(article.get_absolute_url(), HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 304
+    assert response.content == b""
+    assert response["ETag"] == etag
+    assert response["Cache-Control"] == PUBLIC
+    assert client.get(article.get_absolute_url(), HTTP_IF_NONE_MATCH='"other"').status_code == 200
+
+
+def test_if_modified_since_answers_304_and_an_older_date_gets_the_page(client, article):
+    last_modified = client.get(article.get_absolute_url())["Last-Modified"]
+    assert client.get(article.get_absolute_url(), HTTP_IF_MODIFIED_SINCE=last_modified).status_code == 304
+    older = http_date(0)
+    assert client.get(article.get_absolute_url(), HTTP_IF_MODIFIED_SINCE=older).status_code == 200
+
+
+def test_first_request_already_answers_304_to_a_matching_etag(client, article):
+    etag = client.get(article.get_absolute_url())["ETag"]
+    cache.clear()
+    response = client.get(article.get_absolute_url(), HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 304
+    assert client.get(article.get_absolute_url())["X-Page-Cache"] == "hit"
+
+
+def test_head_is_answered_from_the_cache(client, article, django_assert_num_queries):
+    client.get(article.get_absolute_url())
+    with django_assert_num_queries(0):
+        response = client.head(article.get_absolute_url())
+    assert response.status_code == 200
+    assert response["X-Page-Cache"] == "hit"
+
+
+def test_logged_in_author_always_gets_a_fresh_private_page(client, article):
+    client.get(article.get_absolute_url())
+    client.force_login(UserFactory())
+    response = client.get(article.get_absolute_url())
+    assert "X-Page-Cache" not in response
+    assert "private" in response["Cache-Control"]
+
+
+def test_messages_cookie_bypasses_the_cache(client, article):
+    client.get(article.get_absolute_url())
+    client.cookies["messages"] = "something"
+    assert "X-Page-Cache" not in client.get(article.get_absolute_url())
+
+
+@pytest.mark.parametrize("query", ["utm_source=x", "page=2&utm_source=x", "page=abc", "cancelled=123"])
+def test_other_query_strings_are_neither_served_nor_stored(client, article, query):
+    url = f"{article.get_absolute_url()}?{query}"
+    first, second = client.get(url), client.get(url)
+    assert second.status_code in (200, 404)
+    assert "X-Page-Cache" not in first and "X-Page-Cache" not in second
+    assert "private" in second["Cache-Control"]
+
+
+def test_cancelled_checkout_refill_is_never_cached(client):
+    article = ArticleFactory()
+    pending = AppreciationFactory(article=article, message="My private note", status="expired")
+    url = f"{article.get_absolute_url()}?cancelled={pending.public_id}"
+    response = client.get(url)
+    assert "My private note" in response.text
+    assert "X-Page-Cache" not in response
+    assert "My private note" not in client.get(article.get_absolute_url()).text
+
+
+def test_a_page_that_sets_a_csrf_cookie_is_never_stored(client, article, monkeypatch):
+    original = views.HomeView.get_context_data
+
+    def with_token(self, **kwargs):
+        get_token(self.request)  # what rendering a form's {% csrf_token %} does
+        return original(self, **kwargs)
+
+    monkeypatch.setattr(views.HomeView, "get_context_data", with_token)
+    first = client.get("/")
+    assert "csrftoken" in first.cookies
+    second = client.get("/")
+    assert "X-Page-Cache" not in second
+    assert "csrftoken" in second.cookies
+    assert "public" not in second["Cache-Control"]
+
+
+def test_a_page_that_reads_the_session_is_never_stored(client, article, monkeypatch):
+    original = views.HomeView.get_context_data
+
+    def with_session(self, **kwargs):
+        self.request.session.get("anything")  # makes the response Vary on Cookie
+        return original(self, **kwargs)
+
+    monkeypatch.setattr(views.HomeView, "get_context_data", with_session)
+    client.get("/")
+    assert "X-Page-Cache" not in client.get("/")
+
+
+def test_not_found_and_panel_pages_are_not_cached(client):
+    for url in ("/artikel/nope/", "/admin/login/"):
+        client.get(url)
+        response = client.get(url)
+        assert "X-Page-Cache" not in response
+        assert "public" not in response.get("Cache-Control", "")
+
+
+def test_payment_pages_are_not_cached(client):
+    article = ArticleFactory()
+    url = f"/payments/appreciate/{article.slug}/"
+    client.get(url)
+    assert "X-Page-Cache" not in client.get(url)
+
+
+def test_unknown_host_is_refused_even_for_a_cached_page(client, article):
+    client.get(article.get_absolute_url())
+    assert client.get(article.get_absolute_url(), HTTP_HOST="evil.example").status_code == 400
+
+
+def test_bump_turns_every_entry_into_a_miss(client, article):
+    client.get("/")
+    client.get(article.get_absolute_url())
+    caching.page_cache_bump()
+    assert client.get("/")["X-Page-Cache"] == "miss"
+    assert client.get(article.get_absolute_url())["X-Page-Cache"] == "miss"
+
+
+def test_lost_generation_key_never_revives_old_entries(client, article):
+    client.get("/")
+    cache.delete(caching.GENERATION_KEY)  # evicted, or Redis flushed except for the pages
+    assert client.get("/")["X-Page-Cache"] == "miss"
+    assert client.get("/")["X-Page-Cache"] == "hit"
+
+
+def test_payment_state_change_bumps_only_after_commit(client, article, django_capture_on_commit_callbacks):
+    appreciation = AppreciationFactory(article=article, status="pending")
+    client.get(article.get_absolute_url())
+    with django_capture_on_commit_callbacks() as callbacks:
+        services.appreciation_mark_paid(appreciation_id=appreciation.pk)
+        # Not yet committed: a reader still gets the stored page.
+        assert client.get(article.get_absolute_url())["X-Page-Cache"] == "hit"
+    for callback in callbacks:
+        callback()
+    assert client.get(article.get_absolute_url())["X-Page-Cache"] == "miss"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda a: services.appreciation_refund_record(appreciation_id=a.pk, refunded_amount=a.amount),
+        lambda a: services.appreciation_dispute_record(appreciation_id=a.pk, dispute_status="open"),
+    ],
+    ids=["refund", "dispute"],
+)
+def test_refunds_and_disputes_bump_after_commit(client, article, change, django_capture_on_commit_callbacks):
+    appreciation = AppreciationFactory(article=article, status="paid")
+    client.get(article.get_absolute_url())
+    with django_capture_on_commit_callbacks(execute=True):
+        assert change(appreciation)
+    assert client.get(article.get_absolute_url())["X-Page-Cache"] == "miss"
+
+
+def test_state_changes_that_no_reader_sees_keep_the_cache(
+    client, article, django_capture_on_commit_callbacks
+):
+    appreciation = AppreciationFactory(article=article, status="pending")
+    client.get(article.get_absolute_url())
+    with django_capture_on_commit_callbacks(execute=True):
+        services.appreciation_mark_processing(appreciation_id=appreciation.pk)
+        services.appreciation_mark_expired(appreciation_id=appreciation.pk)
+    assert client.get(article.get_absolute_url())["X-Page-Cache"] == "hit"
+
+
+def test_paid_webhook_updates_the_cached_article_page(
+    client, stripe_transport, django_capture_on_commit_callbacks
+):
+    article = ArticleFactory()
+    url = "/en" + article.get_absolute_url()
+    first = client.get(url)
+    if first.cookies:
+        pytest.skip("the widget still renders a CSRF token, so the article page is (rightly) not stored")
+    assert "Be the first reader" in first.text
+    assert client.get(url)["X-Page-Cache"] == "hit"
+
+    appreciation = AppreciationFactory(
+        article=article, amount=500, stripe_checkout_session_id=events.stripe_id("cs")
+    )
+    body, header = signed_webhook(StripePayment(appreciation).completed(), WEBHOOK_SECRET)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/payments/stripe/webhook/",
+            data=body,
+            content_type="application/json",
+            HTTP_STRIPE_SIGNATURE=header,
+        )
+    assert response.status_code == 200
+    assert Appreciation.objects.get().status == "paid"
+    assert "1 reader appreciated this article" in client.get(url).text
+
+
+def test_saving_in_the_panel_bumps(admin_client, client, article):
+    section = article.section
+    client.get("/")
+    response = admin_client.post(
+        f"/admin/articles/section/{section.pk}/change/",
+        {"name": "Buitenland", "name_en": "World", "slug": section.slug, "position": 0},
+    )
+    assert response.status_code == 302, response.content[:2000]
+    assert Section.objects.get().name == "Buitenland"
+    home = client.get("/")
+    assert home["X-Page-Cache"] == "miss"
+    assert "Buitenland" in home.text
+
+
+def test_panel_login_and_preview_do_not_bump(client, article):
+    client.get("/")
+    client.post("/admin/login/", {"username": "nobody", "password": "wrong"})
+    assert client.get("/")["X-Page-Cache"] == "hit"
+
+
+def test_unpublishing_in_the_panel_removes_the_page(admin_client, client, article):
+    assert client.get(article.get_absolute_url()).status_code == 200
+    response = admin_client.post(
+        "/admin/articles/article/",
+        {"action": "delete_selected", "_selected_action": [article.pk], "post": "yes"},
+    )
+    assert response.status_code == 302
+    assert not Article.objects.filter(pk=article.pk).exists()
+    assert client.get(article.get_absolute_url()).status_code == 404
