@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "articles",
     "payments",
+    "feedback",
+    "funnel",
 ]
 
 MIDDLEWARE = [
@@ -195,6 +197,17 @@ APPRECIATION_FEE_FIXED = env.int("APPRECIATION_FEE_FIXED", default=25)
 # The appeal under the widget's heading, per interface language; empty means our default wording.
 APPRECIATION_APPEAL_NL = env.str("APPRECIATION_APPEAL_NL", default="")
 APPRECIATION_APPEAL_EN = env.str("APPRECIATION_APPEAL_EN", default="")
+
+# Reasons a reader can tick ("why was it worth it"), as stable codes from feedback.reasons;
+# per language optionally FEEDBACK_REASONS_NL / FEEDBACK_REASONS_EN (empty: FEEDBACK_REASONS).
+FEEDBACK_REASONS = env.list(
+    "FEEDBACK_REASONS",
+    default=["well_researched", "new_perspective", "clearly_written", "important_to_know", "local_knowledge"],
+)
+FEEDBACK_REASONS_NL = env.list("FEEDBACK_REASONS_NL", default=[])
+FEEDBACK_REASONS_EN = env.list("FEEDBACK_REASONS_EN", default=[])
+# Feedback without paying, per client address (payments.ratelimit syntax: count/unit).
+RATELIMIT_FEEDBACK_IP = env.str("RATELIMIT_FEEDBACK_IP", default="5/10m")
 
 LOGGING = {
     "version": 1,

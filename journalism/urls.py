@@ -18,8 +18,13 @@ urlpatterns = [
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="django.contrib.sitemaps.views.sitemap"),
 ]
 urlpatterns += i18n_patterns(
+    # Panel pages of reader feedback and the funnel, inside the admin's login (feedback.panel, funnel.panel).
+    path("admin/panel/feedback/", include("feedback.panel_urls")),
+    path("admin/panel/funnel/", include("funnel.panel_urls")),
     path("admin/", admin.site.urls),
     path("payments/", include("payments.urls")),
+    path("feedback/", include("feedback.urls")),
+    path("funnel/", include("funnel.urls")),
     path("", include("articles.urls")),
     prefix_default_language=False,
 )

@@ -21,6 +21,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from articles.models import Article
+from feedback.services import feedback_for_appreciation_save
+from funnel.services import funnel_count
 from payments import stripe_api
 from payments.models import Appreciation
 
@@ -44,6 +46,8 @@ class CheckoutRequest:
     is_public: bool
     locale: str
     nonce: str
+    # Reason codes the reader ticked (feedback.reasons); stored with the pending record.
+    reasons: tuple[str, ...] = ()
 
 
 def checkout_locale(language: str | None) -> str:
@@ -140,6 +144,7 @@ def appreciation_checkout_start(request: CheckoutRequest) -> tuple[Appreciation,
     so no half-made record lingers; the error propagates with its reader-safe message.
     """
     appreciation = appreciation_pending_create(request)
+    feedback_for_appreciation_save(appreciation=appreciation, reasons=request.reasons)
     try:
         session = stripe_api.checkout_session_create(
             checkout_session_params(appreciation), idempotency_key=idempotency_key(appreciation)
@@ -150,10 +155,13 @@ def appreciation_checkout_start(request: CheckoutRequest) -> tuple[Appreciation,
         ).delete()
         raise
     if appreciation.stripe_checkout_session_id != session["id"]:
-        Appreciation.objects.filter(pk=appreciation.pk, stripe_checkout_session_id__isnull=True).update(
-            stripe_checkout_session_id=session["id"]
-        )
+        attached = Appreciation.objects.filter(
+            pk=appreciation.pk, stripe_checkout_session_id__isnull=True
+        ).update(stripe_checkout_session_id=session["id"])
         appreciation.refresh_from_db(fields=["stripe_checkout_session_id"])
+        if attached:
+            # A new session, not a double click finding the first one: one checkout started.
+            funnel_count(article_id=appreciation.article_id, event="started")
     return appreciation, session
 
 

@@ -111,6 +111,8 @@
     });
     if (cover) cover.addEventListener("change", function () { update(false); });
     form.addEventListener("submit", function (event) {
+      // "Send without paying" (feedback) needs no amount.
+      if (event.submitter && event.submitter.name === "free") return;
       var cents = update(true);
       if (typeof cents !== "number") {
         event.preventDefault();
