@@ -115,6 +115,10 @@ PAGE_CACHE_TIMEOUT = 300
 PAGE_CACHE_MAX_AGE = 15
 PAGE_CACHE_S_MAXAGE = 10
 PAGE_CACHE_STALE_WHILE_REVALIDATE = 30
+# Each process keeps its most used pages in memory and checks the generation in the shared
+# cache at most this often, so a change elsewhere reaches every process within a second.
+PAGE_CACHE_LOCAL_SECONDS = 1.0
+PAGE_CACHE_LOCAL_ENTRIES = 200
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

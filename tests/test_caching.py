@@ -216,7 +216,8 @@ def test_bump_turns_every_entry_into_a_miss(client, article):
     assert client.get(article.get_absolute_url())["X-Page-Cache"] == "miss"
 
 
-def test_lost_generation_key_never_revives_old_entries(client, article):
+def test_lost_generation_key_never_revives_old_entries(client, article, settings):
+    settings.PAGE_CACHE_LOCAL_SECONDS = 0  # what another process, reading the shared cache, sees
     client.get("/")
     cache.delete(caching.GENERATION_KEY)  # evicted, or Redis flushed except for the pages
     assert client.get("/")["X-Page-Cache"] == "miss"
@@ -318,3 +319,33 @@ def test_unpublishing_in_the_panel_removes_the_page(admin_client, client, articl
     assert response.status_code == 302
     assert not Article.objects.filter(pk=article.pk).exists()
     assert client.get(article.get_absolute_url()).status_code == 404
+
+
+def test_process_reads_the_generation_at_most_once_a_second(client, article, monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(caching.time, "monotonic", lambda: clock[0])
+    client.get("/")
+    assert client.get("/")["X-Page-Cache"] == "hit"
+    # Another process bumps: this one may serve its copy for up to PAGE_CACHE_LOCAL_SECONDS.
+    cache.incr(caching.GENERATION_KEY)
+    assert client.get("/")["X-Page-Cache"] == "hit"
+    clock[0] += 1.5
+    assert client.get("/")["X-Page-Cache"] == "miss"
+    assert client.get("/")["X-Page-Cache"] == "hit"
+
+
+def test_process_keeps_a_bounded_number_of_pages_in_memory(client, settings):
+    settings.PAGE_CACHE_LOCAL_ENTRIES = 3
+    for _ in range(5):
+        article = ArticleFactory(appreciation_enabled=False)
+        client.get(article.get_absolute_url())
+    assert len(caching._local.entries) == 3
+
+
+def test_cached_pages_carry_the_content_security_policy(client, article, settings):
+    if "csp.middleware.CSPMiddleware" not in settings.MIDDLEWARE:
+        pytest.skip("no CSP middleware installed")
+    client.get(article.get_absolute_url())
+    hit = client.get(article.get_absolute_url())
+    assert hit["X-Page-Cache"] == "hit"
+    assert "script-src 'self'" in hit["Content-Security-Policy"]
