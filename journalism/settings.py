@@ -5,6 +5,7 @@ apply only when DEBUG is on; production (DEBUG off) refuses to start without a
 real SECRET_KEY, ALLOWED_HOSTS and Stripe keys (see payments.checks).
 """
 
+import re
 from pathlib import Path
 
 import environ
@@ -29,8 +30,9 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 SITE_NAME = env.str("SITE_NAME", default="Waardeer")
 
 INSTALLED_APPS = [
-    # Django's admin with our site class: the author panel (payments.panel).
-    "payments.panel_apps.PanelAdminConfig",
+    # Django's admin with our site class: the author panel (payments.panel), which requires
+    # two-factor login when ADMIN_REQUIRE_2FA=1 (payments.twofactor).
+    "payments.security.SecureAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -41,6 +43,10 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "crispy_forms",
     "crispy_bootstrap5",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "articles",
     "payments",
     "feedback",
@@ -49,6 +55,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before the page cache, so cached pages get the Content-Security-Policy header too.
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Anonymous reading pages are answered from the cache here, before sessions and CSRF.
     "articles.caching.PageCacheMiddleware",
@@ -57,8 +65,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: turns a locked-out login into its lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "journalism.urls"
@@ -120,6 +131,22 @@ PAGE_CACHE_STALE_WHILE_REVALIDATE = 30
 PAGE_CACHE_LOCAL_SECONDS = 1.0
 PAGE_CACHE_LOCAL_ENTRIES = 200
 
+# The admin login is throttled against guessing (django-axes): after AXES_FAILURE_LIMIT failures
+# for one username from one client address, that pair is locked out for AXES_COOLOFF_MINUTES.
+AUTHENTICATION_BACKENDS = [
+    "payments.twofactor.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.int("AXES_COOLOFF_MINUTES", default=15) / 60  # hours, as axes reads a float
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# The same client address as the rate limits (TRUST_X_FORWARDED_FOR), never a raw header.
+AXES_CLIENT_IP_CALLABLE = "payments.security.client_ip"
+# Staff must confirm a login with a one-time password from a TOTP app or a static code.
+ADMIN_REQUIRE_2FA = env.bool("ADMIN_REQUIRE_2FA", default=False)
+OTP_TOTP_ISSUER = SITE_NAME
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -170,6 +197,8 @@ SECURE_PROXY_SSL_HEADER = (
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
+# Nothing of ours reads the CSRF cookie from JavaScript (the admin sends the form field).
+CSRF_COOKIE_HTTPONLY = True
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
@@ -179,6 +208,11 @@ SILENCED_SYSTEM_CHECKS = ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 X_FRAME_OPTIONS = "DENY"
+# Client address for rate limits and the login throttle: REMOTE_ADDR, or with
+# TRUST_X_FORWARDED_FOR=1 (only behind deploy/nginx.conf, which overwrites the header) the
+# first hop of X-Forwarded-For from the right that is not in TRUSTED_PROXIES.
+TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
 # Stripe. With no secret key and DEBUG on, checkout runs in the offline sandbox.
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
@@ -189,6 +223,50 @@ STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
 STRIPE_CHECKOUT_UI_MODE = env.str("STRIPE_CHECKOUT_UI_MODE", default="hosted_page")
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 STRIPE_SANDBOX = DEBUG and not STRIPE_SECRET_KEY
+
+# Content Security Policy (django-csp 4). Only our own scripts run: no inline script, no CDN.
+# Styles also allow 'unsafe-inline' (styles only, never scripts): Django's admin changelist and
+# the self-contained 500 page carry inline <style> blocks. Stripe.js and its frames are allowed
+# only when embedded Checkout is in use; hosted Checkout is a plain redirect.
+_STRIPE_EMBEDDED = STRIPE_CHECKOUT_UI_MODE == "embedded_page"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"] + (["https://js.stripe.com"] if _STRIPE_EMBEDDED else []),
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"] + (["https://*.stripe.com"] if _STRIPE_EMBEDDED else []),
+        "connect-src": ["'self'"]
+        + (["https://api.stripe.com", "https://checkout.stripe.com"] if _STRIPE_EMBEDDED else []),
+        "frame-src": ["https://js.stripe.com", "https://checkout.stripe.com"]
+        if _STRIPE_EMBEDDED
+        else ["'none'"],
+        # A 303 to Stripe's hosted page after a form POST is governed by form-action in some browsers.
+        "form-action": ["'self'", "https://checkout.stripe.com"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+}
+
+# Card testing and floods: limits on starting a checkout, as "<count>/<s|m|h|d>" (empty: off),
+# counted in the cache (Redis with REDIS_URL, so across processes). See payments.ratelimit.
+RATELIMIT_ENABLED = env.bool("RATELIMIT_ENABLED", default=True)
+RATELIMIT_CHECKOUT_IP = env.str("RATELIMIT_CHECKOUT_IP", default="10/h")
+RATELIMIT_CHECKOUT_IP_ARTICLE = env.str("RATELIMIT_CHECKOUT_IP_ARTICLE", default="5/h")
+RATELIMIT_CHECKOUT_FORM = env.str("RATELIMIT_CHECKOUT_FORM", default="5/h")
+RATELIMIT_CHECKOUT_SITE = env.str("RATELIMIT_CHECKOUT_SITE", default="")
+for _rate in (
+    RATELIMIT_CHECKOUT_IP,
+    RATELIMIT_CHECKOUT_IP_ARTICLE,
+    RATELIMIT_CHECKOUT_FORM,
+    RATELIMIT_CHECKOUT_SITE,
+):
+    if _rate and not re.fullmatch(r"\d+/\d*[smhd]|off", _rate.strip().lower()):
+        raise ImproperlyConfigured(f"A RATELIMIT_CHECKOUT_* value {_rate!r} is not like 10/h.")
+# Bots submit at once: a form sent sooner than this after its page was rendered is dropped
+# silently; one older than the maximum age is shown again ("please try again").
+APPRECIATION_MIN_SUBMIT_SECONDS = env.int("APPRECIATION_MIN_SUBMIT_SECONDS", default=3)
+APPRECIATION_FORM_MAX_AGE = env.int("APPRECIATION_FORM_MAX_AGE", default=86400)
 
 # Appreciation amounts, in the currency's minor units.
 APPRECIATION_CURRENCY = env.str("APPRECIATION_CURRENCY", default="EUR").upper()

@@ -6,6 +6,8 @@ against the configured limits, which never go below what Stripe can charge.
 """
 
 import re
+import time
+import unicodedata
 import uuid
 from dataclasses import dataclass
 
@@ -13,6 +15,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Field, Layout, Submit
 from django import forms
 from django.conf import settings
+from django.core import signing
 from django.utils.translation import gettext_lazy as _
 
 from payments import money
@@ -21,6 +24,37 @@ from payments import money
 _NONCE = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 
 
+# Signs the form's render time (the `rendered` field); see AppreciationForm.submission_verdict.
+_RENDERED_SALT = "payments.forms.appreciation-rendered"
+# Invisible characters that could hide or reorder what an author reads: bidirectional
+# overrides and isolates, zero-width joiners are kept (they matter in some scripts).
+_BIDI_CONTROLS = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+
+
+def strip_control_characters(text: str, *, keep_newlines: bool) -> str:
+    """Reader text without control characters (NUL is refused earlier by Django's validator).
+
+    Tabs become spaces, line breaks survive only where asked (the message), CR LF becomes LF.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ").translate(_BIDI_CONTROLS)
+    return "".join(
+        char
+        for char in text
+        if (char == "\n" and keep_newlines) or unicodedata.category(char) not in ("Cc", "Cs")
+    )
+
+
+def rendered_stamp(*, now: float | None = None) -> str:
+    """A signed render time for the form; cached pages carry their cache-fill time (only older)."""
+    return signing.dumps(int(time.time() if now is None else now), salt=_RENDERED_SALT)
+
+
+class Verdict:
+    """What submission_verdict found: fine, a bot to answer silently, or a form to render again."""
+
+    OK = "ok"
+    BOT = "bot"
+    STALE = "stale"
 @dataclass(frozen=True)
 class AmountLimits:
     """What the widget accepts, in minor units of `currency`, plus the fee estimate."""
@@ -77,6 +111,13 @@ class AppreciationForm(forms.Form):
 
     def __init__(self, *args, locale: str, action: str = "", **kwargs) -> None:
         super().__init__(*args, **kwargs)
+    # Anti-bot: `rendered` is the signed render time, `website` a honeypot people never see.
+    rendered = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
+    website = forms.CharField(
+        label=_("Leave this field empty"),
+        required=False,
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
         self.locale = locale
         self.limits = AmountLimits.from_settings()
         self.fields["preset"].choices = [
@@ -89,6 +130,8 @@ class AppreciationForm(forms.Form):
         if chosen:
             self.fields["cover_fee"].label = self.fee_label(self.format(self.limits.fee_cover(chosen)))
         self.fields["cover_fee"].help_text = self.fee_explanation()
+        if not self.is_bound:
+            self.initial["rendered"] = rendered_stamp()
         self.helper = self._helper(action)
 
     def format(self, amount: int) -> str:
@@ -137,6 +180,9 @@ class AppreciationForm(forms.Form):
             "novalidate": "",
             "data-currency": self.limits.currency,
             "data-locale": self.locale,
+        # No CSRF token: article pages are cached and cookie-less; the endpoint checks the
+        # request's origin instead (payments.security.same_origin_required).
+        helper.disable_csrf = True
             "data-min": str(self.limits.minimum),
             "data-max": str(self.limits.maximum),
             "data-fee-bp": str(self.limits.fee_percent_bp),
@@ -171,12 +217,54 @@ class AppreciationForm(forms.Form):
         )
         return helper
 
+            "rendered",
+            # Off-screen (widget.css), skipped by Tab and hidden from screen readers; bots fill it.
+            Div(Field("website"), css_class="appreciation-hp", aria_hidden="true"),
     def clean_nonce(self) -> str:
         nonce = self.cleaned_data.get("nonce") or ""
         return nonce if _NONCE.match(nonce) else uuid.uuid4().hex
 
     def clean_display_name(self) -> str:
-        return " ".join(self.cleaned_data.get("display_name", "").split())
+        name = strip_control_characters(self.cleaned_data.get("display_name", ""), keep_newlines=False)
+        return " ".join(name.split())
+
+    def clean_message(self) -> str:
+        message = strip_control_characters(self.cleaned_data.get("message", ""), keep_newlines=True)
+        return message.strip()
+
+    def submission_verdict(self) -> str:
+        """Honeypot and minimum fill-in time, checked before anything else.
+
+        A filled honeypot, a missing render time or a submit faster than
+        APPRECIATION_MIN_SUBMIT_SECONDS is a bot: answered as if fine, nothing created. A
+        render time older than APPRECIATION_FORM_MAX_AGE, or not signed by us (e.g. after a
+        key change), is a person with an old page: shown the form again with a fresh time.
+        """
+        if str(self.data.get("website") or "").strip():
+            return Verdict.BOT
+        minimum = settings.APPRECIATION_MIN_SUBMIT_SECONDS
+        token = str(self.data.get("rendered") or "")
+        if not token:
+            return Verdict.BOT if minimum > 0 else Verdict.OK
+        try:
+            rendered_at = signing.loads(token, salt=_RENDERED_SALT)
+        except signing.BadSignature:
+            return Verdict.STALE
+        if not isinstance(rendered_at, int):
+            return Verdict.STALE
+        age = time.time() - rendered_at
+        if age < minimum:
+            return Verdict.BOT
+        if age > settings.APPRECIATION_FORM_MAX_AGE:
+            return Verdict.STALE
+        return Verdict.OK
+
+    def renew_rendered(self) -> None:
+        """Give a stale form a fresh render time, backdated by the minimum: the reader already
+        spent longer than that on the page, so pressing the button again at once is fine."""
+        data = self.data.copy()
+        data["rendered"] = rendered_stamp(now=time.time() - settings.APPRECIATION_MIN_SUBMIT_SECONDS)
+        self.data = data
 
     def clean(self) -> dict:
         cleaned = super().clean()

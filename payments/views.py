@@ -5,6 +5,7 @@ Checkout Session, and only verified Stripe events (payments.services) change pay
 The thank-you page reads and shows; it never marks anything paid.
 """
 
+import hashlib
 import logging
 import re
 
@@ -14,13 +15,15 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from articles.models import Article
-from payments import checkout, sandbox, stripe_api
-from payments.forms import AppreciationForm
+from payments import checkout, ratelimit, sandbox, stripe_api
+from payments.forms import AppreciationForm, Verdict
 from payments.models import Appreciation
 from payments.money import format_money
+from payments.security import client_ip, same_origin_required
 
 logger = logging.getLogger(__name__)
 
@@ -45,22 +48,65 @@ def _article_for_appreciation(ref: str) -> Article:
 def _appreciate_page(
     request: HttpRequest, article: Article, form: AppreciationForm, *, status: int, error: str = ""
 ) -> HttpResponse:
-    return render(
+    response = render(
         request,
         "payments/appreciate.html",
         {"article": article, "appreciation_form": form, "checkout_error": error},
         status=status,
     )
+    # Carries the reader's own input: never stored by a shared cache.
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
+def _form_key(nonce: str, request: HttpRequest) -> str:
+    """The form's nonce tied to the client: a cached article page gives every reader the same
+    nonce, so on its own it would merge different readers' attempts into one record."""
+    seen = f"{nonce}|{client_ip(request)}|{request.headers.get('User-Agent', '')}"
+    return hashlib.sha256(seen.encode("utf-8", "replace")).hexdigest()[:32]
+
+
+def _too_many(
+    request: HttpRequest, article: Article, form: AppreciationForm, retry_after: int
+) -> HttpResponse:
+    minutes = max(1, -(-retry_after // 60))
+    error = _(
+        "Too many payment attempts came from your connection. Nothing was charged. "
+        "Please try again in %(minutes)s minutes."
+    ) % {"minutes": minutes}
+    response = _appreciate_page(request, article, form, status=429, error=error)
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+@csrf_exempt
+@same_origin_required
 @require_POST
 def appreciate(request: HttpRequest, ref: str) -> HttpResponse:
+    """Start a checkout. Anti-abuse order: origin (403), article (404), bot checks (silent 303),
+    form (400), rate limits (429), then the pending record and Stripe."""
     article = _article_for_appreciation(ref)
     locale = checkout.checkout_locale(translation.get_language())
     form = AppreciationForm(request.POST, locale=locale, action=request.path)
+    verdict = form.submission_verdict()
+    if verdict == Verdict.BOT:
+        # Answered as if all went well, so a bot learns nothing; nothing is created or sent.
+        logger.info("Appreciation form for article %s rejected silently", article.pk)
+        return _see_other(f"{article.get_absolute_url()}#waardeer")
+    if verdict == Verdict.STALE:
+        form.is_valid()
+        form.renew_rendered()
+        error = _("This form was open for a long time. Please check your choice and press the button again.")
+        return _appreciate_page(request, article, form, status=400, error=error)
     if not form.is_valid():
         return _appreciate_page(request, article, form, status=400)
     data = form.cleaned_data
+    form_key = _form_key(data["nonce"], request)
+    exceeded = ratelimit.hit(
+        ratelimit.checkout_limits(ip=client_ip(request), article_id=article.pk, form_key=form_key)
+    )
+    if exceeded is not None:
+        return _too_many(request, article, form, exceeded.retry_after)
     try:
         appreciation, session = checkout.appreciation_checkout_start(
             checkout.CheckoutRequest(
@@ -71,7 +117,8 @@ def appreciate(request: HttpRequest, ref: str) -> HttpResponse:
                 message=data["message"],
                 is_public=data["is_public"],
                 locale=locale,
-                nonce=data["nonce"],
+                nonce=form_key,
+                reasons=tuple(data.get("reasons") or ()),
             )
         )
     except stripe_api.PaymentProviderError as exc:

@@ -24,6 +24,16 @@ def _empty_page_cache():
 
 
 @pytest.fixture
+def client():
+    """A test client that posts like a modern browser on our own pages (Sec-Fetch-Site:
+    same-origin), as reader POSTs require (payments.security.same_origin_required).
+    Tests of cross-site requests pass their own headers or use a bare Client()."""
+    from django.test import Client
+
+    return Client(headers={"Sec-Fetch-Site": "same-origin"})
+
+
+@pytest.fixture
 def stripe_transport(settings, monkeypatch) -> StripeTransport:
     """Real Stripe keys and an intercepted transport: the SDK runs, nothing leaves the machine."""
     settings.STRIPE_SECRET_KEY = "sk_test_waardeer"

@@ -121,13 +121,13 @@ def test_script_and_css_are_small_and_local():
     assert (root / "css" / "widget.css").stat().st_size > 0
 
 
-def test_form_carries_csrf_and_a_fresh_nonce(client):
+def test_form_carries_a_nonce_and_no_csrf_token(client):
+    """Cached, cookie-less pages: the endpoint checks the origin instead, and readers of one
+    cached copy share its nonce, which the view ties to each client (tests/security)."""
     article = ArticleFactory()
     first = page(client, article)
-    second = page(client, article)
-    assert 'name="csrfmiddlewaretoken"' in first
-    nonce = re.compile(r'name="nonce" value="([0-9a-f]{32})"')
-    assert nonce.search(first).group(1) != nonce.search(second).group(1)
+    assert 'name="csrfmiddlewaretoken"' not in first
+    assert re.search(r'name="nonce" value="([0-9a-f]{32})"', first)
 
 
 def test_widget_adds_at_most_two_queries_to_the_article_page(client):

@@ -1,0 +1,123 @@
+"""Request-level protections for the public, cookie-less payment endpoints, and the admin login.
+
+- `same_origin_required`: the replacement for Django's CSRF token on reader POSTs.
+- `client_ip`: the one place that decides which address a request comes from (rate limits, axes).
+- `SecureAdminConfig`: Django's admin with the panel site that can require two-factor login
+  (payments.twofactor, which also holds the login throttle backend).
+
+This module is imported from INSTALLED_APPS, before models are ready: no model imports here.
+"""
+
+import ipaddress
+import logging
+from collections.abc import Callable
+from functools import wraps
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from payments.panel_apps import PanelAdminConfig
+
+logger = logging.getLogger(__name__)
+
+# Fetch metadata values that a cross-site page cannot produce: our own pages, or the reader
+# typing/bookmarking the URL. `same-site` (a sibling subdomain) and `cross-site` are refused.
+_SAFE_FETCH_SITES = {"same-origin", "none"}
+
+
+_DEFAULT_PORTS = {"http": ":80", "https": ":443"}
+
+
+def _origin_of(url: str) -> str:
+    """`scheme://host[:port]` in lower case, without the scheme's default port; "" if not a URL."""
+    parts = urlsplit(url)
+    scheme, netloc = parts.scheme.lower(), parts.netloc.lower()
+    if not scheme or not netloc or "@" in netloc:
+        return ""
+    default = _DEFAULT_PORTS.get(scheme, "")
+    if default and netloc.endswith(default):
+        netloc = netloc[: -len(default)]
+    return f"{scheme}://{netloc}"
+
+
+def request_is_same_origin(request: HttpRequest) -> bool:
+    """Whether a browser sent this request from one of our own pages (see same_origin_required)."""
+    fetch_site = request.headers.get("Sec-Fetch-Site", "").strip().lower()
+    origin = request.headers.get("Origin", "").strip()
+    trusted = {_origin_of(entry) for entry in settings.CSRF_TRUSTED_ORIGINS} - {""}
+    if fetch_site:
+        if fetch_site in _SAFE_FETCH_SITES:
+            return True
+        # A sibling or partner site the operator listed explicitly (e.g. www. → apex) may post.
+        return bool(origin) and _origin_of(origin) in trusted
+    # No fetch metadata (older browsers): the Origin header, or failing that the Referer.
+    # Origin "null" (sandboxed frames, privacy redirects) is never ours.
+    source = origin if origin else request.headers.get("Referer", "").strip()
+    claimed = _origin_of(source)
+    if not claimed:
+        return False
+    ours = _origin_of(f"{request.scheme}://{request.get_host()}")
+    return claimed == ours or claimed in trusted
+
+
+def same_origin_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Refuse (403) a POST that a browser did not send from one of our own pages.
+
+    Why not Django's CSRF token: article pages are cached in a shared cache and must set no
+    cookie, so they cannot carry a per-visitor token. The token protects a session from being
+    ridden by another site; anonymous readers have no session to ride. What is left to stop
+    is another site making a reader's browser post to us (to start checkouts in their name,
+    or to launder card testing through real visitors), and the origin check blocks exactly
+    those cross-site posts, as the token did: browsers send `Sec-Fetch-Site` (and `Origin`)
+    on every POST, and a page cannot forge either. Requests with none of the headers (very old
+    browsers, scripts) are refused too; scripts are met by the rate limits anyway.
+
+    Use it together with `@csrf_exempt` on views for anonymous readers only; anything behind a
+    login (admin, panel) keeps Django's token.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE") and not request_is_same_origin(request):
+            logger.info("Cross-site %s to %s refused", request.method, request.path)
+            return render(request, "payments/cross_site.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _valid_ip(value: str) -> str:
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        return ""
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The address the request came from: REMOTE_ADDR, or behind our proxy the first untrusted hop.
+
+    X-Forwarded-For is read only with TRUST_X_FORWARDED_FOR=1, i.e. when the app is reachable
+    through the shipped nginx alone (deploy/nginx.conf overwrites the header with the client's
+    address); otherwise anyone could pick their own address and escape the rate limits. Hops
+    are read from the right, skipping TRUSTED_PROXIES, so a value the client prepended never wins.
+    """
+    remote = _valid_ip(request.META.get("REMOTE_ADDR", ""))
+    if not settings.TRUST_X_FORWARDED_FOR:
+        return remote
+    hops = [hop for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+    trusted = set(settings.TRUSTED_PROXIES)
+    for hop in reversed(hops):
+        address = _valid_ip(hop)
+        if not address:
+            break  # garbage in the chain: stop trusting it
+        if address not in trusted:
+            return address
+    return remote
+
+
+class SecureAdminConfig(PanelAdminConfig):
+    """The admin with the panel site that requires an OTP device when ADMIN_REQUIRE_2FA=1."""
+
+    default_site = "payments.twofactor.TwoFactorPanelSite"

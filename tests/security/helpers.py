@@ -1,0 +1,61 @@
+"""Shared pieces of the security tests: a Stripe that answers session creation, form data as a
+browser sends it (signed render time from the past, fresh nonce), and request headers."""
+
+import itertools
+import time
+import uuid
+
+from django.test import Client
+
+from payments.forms import rendered_stamp
+
+SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin"}
+_sessions = itertools.count(1)
+
+
+def answer_session_create(stripe_transport) -> None:
+    """Stripe's answer to POST /v1/checkout/sessions: a new open session each time."""
+
+    def created(request):
+        session_id = f"cs_test_sec{next(_sessions):06d}"
+        return 200, {
+            "id": session_id,
+            "object": "checkout.session",
+            "amount_total": int(request.params["line_items[0][price_data][unit_amount]"]),
+            "currency": request.params["line_items[0][price_data][currency]"],
+            "client_reference_id": request.params["client_reference_id"],
+            "livemode": False,
+            "mode": "payment",
+            "payment_status": "unpaid",
+            "status": "open",
+            "url": f"https://checkout.stripe.com/c/pay/{session_id}",
+        }
+
+    stripe_transport.on("POST", r"/v1/checkout/sessions", created)
+
+
+def session_creations(stripe_transport) -> int:
+    return sum(
+        1 for r in stripe_transport.requests if (r.method, r.path) == ("POST", "/v1/checkout/sessions")
+    )
+
+
+def form_data(*, seconds_ago: float = 10, **fields) -> dict:
+    """What the widget posts after a reader spent `seconds_ago` on the page."""
+    data = {
+        "preset": "500",
+        "nonce": uuid.uuid4().hex,
+        "rendered": rendered_stamp(now=time.time() - seconds_ago),
+        "website": "",
+    }
+    data.update(fields)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def appreciate_url(article, prefix: str = "") -> str:
+    return f"{prefix}/payments/appreciate/{article.slug}/"
+
+
+def bare_client() -> Client:
+    """A client that sends no fetch metadata, Origin or Referer unless a test adds them."""
+    return Client()
