@@ -22,6 +22,7 @@ and keeps the page in memory; it answers 304 to a matching If-None-Match / If-Mo
 
 import hashlib
 import re
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -93,6 +94,8 @@ class _LocalPages:
         self.entries: OrderedDict[str, tuple] = OrderedDict()
         self.current: int | None = None
         self.read_at = 0.0
+        # gunicorn's gthread workers serve several requests per process at once.
+        self.lock = threading.Lock()
 
     def generation(self) -> int | None:
         """The generation if it was read recently enough, else None (read it from the cache)."""
@@ -101,9 +104,10 @@ class _LocalPages:
         return None
 
     def set_generation(self, generation: int) -> None:
-        if generation != self.current:
-            self.entries.clear()
-        self.current, self.read_at = generation, time.monotonic()
+        with self.lock:
+            if generation != self.current:
+                self.entries.clear()
+            self.current, self.read_at = generation, time.monotonic()
 
     def entry(self, key: str, generation: int) -> tuple | None:
         entry = self.entries.get(key)
@@ -112,14 +116,16 @@ class _LocalPages:
     def keep(self, key: str, entry: tuple) -> None:
         if settings.PAGE_CACHE_LOCAL_SECONDS <= 0:
             return
-        self.entries[key] = entry
-        self.entries.move_to_end(key)
-        while len(self.entries) > settings.PAGE_CACHE_LOCAL_ENTRIES:
-            self.entries.popitem(last=False)
+        with self.lock:
+            self.entries[key] = entry
+            self.entries.move_to_end(key)
+            while len(self.entries) > settings.PAGE_CACHE_LOCAL_ENTRIES:
+                self.entries.popitem(last=False)
 
     def forget(self) -> None:
-        self.entries.clear()
-        self.current = None
+        with self.lock:
+            self.entries.clear()
+            self.current = None
 
 
 _local = _LocalPages()
