@@ -22,8 +22,6 @@ from payments import money
 
 # The per-form nonce only feeds a hash; anything else is dropped and replaced.
 _NONCE = re.compile(r"^[A-Za-z0-9-]{8,64}$")
-
-
 # Signs the form's render time (the `rendered` field); see AppreciationForm.submission_verdict.
 _RENDERED_SALT = "payments.forms.appreciation-rendered"
 # Invisible characters that could hide or reorder what an author reads: bidirectional
@@ -55,6 +53,8 @@ class Verdict:
     OK = "ok"
     BOT = "bot"
     STALE = "stale"
+
+
 @dataclass(frozen=True)
 class AmountLimits:
     """What the widget accepts, in minor units of `currency`, plus the fee estimate."""
@@ -108,9 +108,6 @@ class AppreciationForm(forms.Form):
     )
     is_public = forms.BooleanField(label=_("Show my name and message publicly"), required=False)
     nonce = forms.CharField(required=False, widget=forms.HiddenInput)
-
-    def __init__(self, *args, locale: str, action: str = "", **kwargs) -> None:
-        super().__init__(*args, **kwargs)
     # Anti-bot: `rendered` is the signed render time, `website` a honeypot people never see.
     rendered = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
     website = forms.CharField(
@@ -118,6 +115,9 @@ class AppreciationForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
     )
+
+    def __init__(self, *args, locale: str, action: str = "", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
         self.locale = locale
         self.limits = AmountLimits.from_settings()
         self.fields["preset"].choices = [
@@ -126,12 +126,12 @@ class AppreciationForm(forms.Form):
         ]
         if not self.is_bound and not self.initial.get("nonce"):
             self.initial["nonce"] = uuid.uuid4().hex
+        if not self.is_bound:
+            self.initial["rendered"] = rendered_stamp()
         chosen = self.chosen_amount()
         if chosen:
             self.fields["cover_fee"].label = self.fee_label(self.format(self.limits.fee_cover(chosen)))
         self.fields["cover_fee"].help_text = self.fee_explanation()
-        if not self.is_bound:
-            self.initial["rendered"] = rendered_stamp()
         self.helper = self._helper(action)
 
     def format(self, amount: int) -> str:
@@ -176,13 +176,13 @@ class AppreciationForm(forms.Form):
         helper.form_method = "post"
         helper.form_class = "appreciation-form"
         helper.form_id = "appreciation-form"
+        # No CSRF token: article pages are cached and cookie-less; the endpoint checks the
+        # request's origin instead (payments.security.same_origin_required).
+        helper.disable_csrf = True
         helper.attrs = {
             "novalidate": "",
             "data-currency": self.limits.currency,
             "data-locale": self.locale,
-        # No CSRF token: article pages are cached and cookie-less; the endpoint checks the
-        # request's origin instead (payments.security.same_origin_required).
-        helper.disable_csrf = True
             "data-min": str(self.limits.minimum),
             "data-max": str(self.limits.maximum),
             "data-fee-bp": str(self.limits.fee_percent_bp),
@@ -212,14 +212,14 @@ class AppreciationForm(forms.Form):
                 css_class="appreciation-extra",
             ),
             "nonce",
+            "rendered",
+            # Off-screen (widget.css), skipped by Tab and hidden from screen readers; bots fill it.
+            Div(Field("website"), css_class="appreciation-hp", aria_hidden="true"),
             HTML('<p class="appreciation-total" data-total hidden aria-live="polite"></p>'),
             Submit("pay", _("Appreciate"), css_class="appreciation-submit"),
         )
         return helper
 
-            "rendered",
-            # Off-screen (widget.css), skipped by Tab and hidden from screen readers; bots fill it.
-            Div(Field("website"), css_class="appreciation-hp", aria_hidden="true"),
     def clean_nonce(self) -> str:
         nonce = self.cleaned_data.get("nonce") or ""
         return nonce if _NONCE.match(nonce) else uuid.uuid4().hex

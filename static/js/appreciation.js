@@ -27,6 +27,16 @@
     var coverLabel = cover && form.querySelector("label[for='" + cover.id + "']");
     var total = form.querySelector("[data-total]");
     if (!input) return;
+    // The error text lives in a polite live region that exists before any message, so a screen
+    // reader announces the first one too, not only later changes.
+    var errorBox = document.getElementById(input.id + "_error");
+    if (!errorBox) {
+      errorBox = document.createElement("p");
+      errorBox.id = input.id + "_error";
+      errorBox.className = "invalid-feedback";
+      input.insertAdjacentElement("afterend", errorBox);
+    }
+    errorBox.setAttribute("aria-live", "polite");
 
     function show(cents) { return money.format(cents / Math.pow(10, digits)); }
 

@@ -5,12 +5,17 @@ REQUIRE_BROWSER=1 so a missing browser fails there instead. Screenshots go to
 test-artifacts/screenshots/ (see README).
 """
 
+import functools
 import json
 import os
 import shutil
 from pathlib import Path
 
 import pytest
+from django.utils import translation
+from django.utils.translation import gettext, ngettext
+
+from payments import stripe_api
 
 CHROMIUM = shutil.which("chromium")
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
@@ -74,16 +79,20 @@ def new_page(browser, viewport_name: str, *, javascript: bool = True, locale: st
     return context.new_page()
 
 
-def screenshot(page, name: str) -> Path:
+def screenshot(target, name: str) -> Path:
+    """A whole page (full length) or one element (a Locator) as test-artifacts/screenshots/<name>.png."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    if hasattr(target, "goto"):
+        target.screenshot(path=str(path), full_page=True)
+    else:
+        target.screenshot(path=str(path))
     return path
 
 
 def axe_violations(page, *, impacts=("serious", "critical")) -> list[dict]:
     """Run axe-core in the page (injected from node_modules, no network) and return serious findings."""
-    page.add_script_tag(content=AXE.read_text())
+    page.add_script_tag(content=_axe_source())
     result = page.evaluate("async () => await axe.run(document)")
     return [
         {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
@@ -95,3 +104,59 @@ def axe_violations(page, *, impacts=("serious", "critical")) -> list[dict]:
 def assert_accessible(page) -> None:
     violations = axe_violations(page)
     assert not violations, json.dumps(violations, indent=2)
+
+
+@functools.cache
+def _axe_source() -> str:
+    return AXE.read_text()
+
+
+# --- the site under test -------------------------------------------------------------------
+
+
+@pytest.fixture
+def sandbox_site(settings, monkeypatch, live_server) -> str:
+    """The live server as `make run` serves it: DEBUG, no Stripe key, the offline sandbox.
+
+    A person needs seconds to fill in the widget; a test does not, so the anti-bot minimum
+    fill-in time and the checkout rate limits (payments.forms, payments.ratelimit) are off
+    here: they have their own tests. Returns the base URL.
+    """
+    settings.DEBUG = True
+    settings.STRIPE_SECRET_KEY = ""
+    settings.STRIPE_SANDBOX = True
+    settings.SITE_URL = live_server.url
+    settings.APPRECIATION_MIN_SUBMIT_SECONDS = 0
+    settings.RATELIMIT_ENABLED = False
+    monkeypatch.setattr(stripe_api, "HTTP_CLIENT", None)
+    translation.activate("nl")
+    yield live_server.url
+    translation.activate("nl")
+
+
+@pytest.fixture
+def open_page(browser):
+    """Opens a page in a fresh browser context (own cookies and cache); all closed after the test."""
+    contexts = []
+
+    def _open(viewport_name: str = "desktop", *, javascript: bool = True, locale: str = "nl-NL"):
+        page = new_page(browser, viewport_name, javascript=javascript, locale=locale)
+        page.set_default_timeout(10_000)  # fail in seconds, not Playwright's 30
+        contexts.append(page.context)
+        return page
+
+    yield _open
+    for context in contexts:
+        context.close()
+
+
+def tr(text: str, language: str = "nl") -> str:
+    """An interface string as the site shows it in `language`, so tests follow the catalogue."""
+    with translation.override(language):
+        return gettext(text)
+
+
+def ntr(singular: str, plural: str, count: int, language: str = "nl") -> str:
+    """The singular or plural form for `count`, still with its placeholders."""
+    with translation.override(language):
+        return ngettext(singular, plural, count)
