@@ -80,6 +80,14 @@ class Appreciation(models.Model):
     dispute_status = models.CharField(
         _("dispute"), max_length=8, choices=Dispute.choices, default=Dispute.NONE, blank=True
     )
+    dispute_fee_amount = models.PositiveIntegerField(
+        _("dispute fee"),
+        default=0,
+        help_text=_(
+            "Stripe's fees on the payment's disputes (sum of their balance transactions, in this "
+            "currency); kept even when a dispute is won unless Stripe returns it."
+        ),
+    )
     fee_amount = models.PositiveIntegerField(_("Stripe fee"), null=True, blank=True)
     net_amount = models.IntegerField(_("net"), null=True, blank=True)
     settlement_currency = models.CharField(_("settlement currency"), max_length=3, blank=True)
