@@ -16,20 +16,30 @@ _sessions = itertools.count(1)
 def answer_session_create(stripe_transport) -> None:
     """Stripe's answer to POST /v1/checkout/sessions: a new open session each time."""
 
+    answers: dict = {}
+
     def created(request):
+        # Like Stripe: a repeated Idempotency-Key gets the first answer again.
+        key = request.headers.get("Idempotency-Key")
+        if key in answers:
+            return answers[key]
         session_id = f"cs_test_sec{next(_sessions):06d}"
-        return 200, {
-            "id": session_id,
-            "object": "checkout.session",
-            "amount_total": int(request.params["line_items[0][price_data][unit_amount]"]),
-            "currency": request.params["line_items[0][price_data][currency]"],
-            "client_reference_id": request.params["client_reference_id"],
-            "livemode": False,
-            "mode": "payment",
-            "payment_status": "unpaid",
-            "status": "open",
-            "url": f"https://checkout.stripe.com/c/pay/{session_id}",
-        }
+        answers[key] = answer = (
+            200,
+            {
+                "id": session_id,
+                "object": "checkout.session",
+                "amount_total": int(request.params["line_items[0][price_data][unit_amount]"]),
+                "currency": request.params["line_items[0][price_data][currency]"],
+                "client_reference_id": request.params["client_reference_id"],
+                "livemode": False,
+                "mode": "payment",
+                "payment_status": "unpaid",
+                "status": "open",
+                "url": f"https://checkout.stripe.com/c/pay/{session_id}",
+            },
+        )
+        return answer
 
     stripe_transport.on("POST", r"/v1/checkout/sessions", created)
 

@@ -110,7 +110,7 @@ def test_a_cached_page_a_day_old_still_works(client, stripe, article):
 )
 def test_an_old_or_unsigned_form_asks_to_try_again_and_the_retry_works(client, stripe, article, rendered):
     data = form_data(rendered=rendered(), message="Dank je")
-    response = client.post(appreciate_url(article), data)
+    response = client.post(appreciate_url(article, "/en"), data)
     assert response.status_code == 400
     html = response.content.decode()
     assert "This form was open for a long time" in html
