@@ -143,6 +143,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 # The same client address as the rate limits (TRUST_X_FORWARDED_FOR), never a raw header.
 AXES_CLIENT_IP_CALLABLE = "payments.security.client_ip"
+# The admin is the only login; an unsafe or missing ?next= lands on the panel's dashboard.
+LOGIN_URL = "admin:login"
+LOGIN_REDIRECT_URL = "admin:index"
 # Staff must confirm a login with a one-time password from a TOTP app or a static code.
 ADMIN_REQUIRE_2FA = env.bool("ADMIN_REQUIRE_2FA", default=False)
 OTP_TOTP_ISSUER = SITE_NAME
