@@ -3,10 +3,19 @@
 from typing import Any
 
 from django.conf import settings
+from django.shortcuts import get_object_or_404
 from django.utils import translation
 
 from articles.images import Variant
 from articles.models import Article, Author, Section
+
+
+def appreciable_article(ref: str) -> Article:
+    """A published article that shows the widget, by slug or pk from the URL (never from a POST); else 404."""
+    articles = Article.objects.published().filter(appreciation_enabled=True).select_related("author")
+    # isdigit() is true for "²" and "٣", which int() refuses or reads as another number.
+    lookup = {"pk": int(ref)} if ref.isascii() and ref.isdecimal() and len(ref) < 19 else {"slug": ref}
+    return get_object_or_404(articles, **lookup)
 
 
 def absolute_url(path_or_url: str) -> str:

@@ -10,7 +10,7 @@ import logging
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
 from django.views.decorators.cache import never_cache
@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from articles.models import Article
+from articles.selectors import appreciable_article
 from feedback import services
 from feedback.forms import FreeFeedbackForm
 from payments import ratelimit
@@ -25,13 +26,6 @@ from payments.forms import AppreciationForm, Verdict
 from payments.security import client_ip, same_origin_required
 
 logger = logging.getLogger(__name__)
-
-
-def _article(ref: str) -> Article:
-    """Only articles that show the widget; the slug or pk comes from the URL, never the POST."""
-    articles = Article.objects.published().filter(appreciation_enabled=True).select_related("author")
-    lookup = {"pk": int(ref)} if ref.isdigit() and len(ref) < 19 else {"slug": ref}
-    return get_object_or_404(articles, **lookup)
 
 
 def _locale() -> str:
@@ -58,7 +52,7 @@ def _page(request: HttpRequest, article: Article, form: FreeFeedbackForm, *, sta
 @never_cache
 @require_POST
 def feedback_send(request: HttpRequest, ref: str) -> HttpResponse:
-    article = _article(ref)
+    article = appreciable_article(ref)
     locale = _locale()
     form = FreeFeedbackForm(request.POST, locale=locale)
     verdict = AppreciationForm(request.POST, locale=locale).submission_verdict()
@@ -98,7 +92,7 @@ def feedback_send(request: HttpRequest, ref: str) -> HttpResponse:
 
 @require_GET
 def feedback_thanks(request: HttpRequest, ref: str) -> HttpResponse:
-    article = _article(ref)
+    article = appreciable_article(ref)
     return render(request, "feedback/thanks.html", {"article": article})
 
 

@@ -21,7 +21,7 @@ MAX_ARTICLE_ID = 2**63 - 1
 
 
 def _article_id(raw: str) -> int | None:
-    if not raw.isdigit() or len(raw) > 19:
+    if not (raw.isascii() and raw.isdecimal()) or len(raw) > 19:
         return None
     value = int(raw)
     return value if 0 < value <= MAX_ARTICLE_ID else None

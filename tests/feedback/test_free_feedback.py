@@ -153,3 +153,9 @@ def test_free_feedback_never_counts_as_money(article):
     assert after == before
     assert after[0].supporters == 1 and after[0].gross == 700
     assert Appreciation.objects.count() == 1
+
+
+@pytest.mark.parametrize("ref", ["%C2%B2", "%D9%A3", "99999999999999999999"])
+def test_unusual_article_refs_get_a_404_not_a_500(client, ref):
+    response = client.post(f"/feedback/send/{ref}/", form_data(message="Hallo"), **SAME_ORIGIN)
+    assert response.status_code == 404

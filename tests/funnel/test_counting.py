@@ -226,3 +226,11 @@ def test_article_page_carries_the_beacon_script_and_the_noscript_pixel(client):
     en = client.get("/en/artikel/met-teller/", **BROWSER)
     if en.status_code == 200:
         assert 'data-url="/en/funnel/b/"' in en.content.decode()
+
+
+@pytest.mark.parametrize("raw", ["²", "٣", "-1", "0", "99999999999999999999"])
+def test_beacon_with_a_non_ascii_or_out_of_range_id_counts_nothing_and_never_fails(client, raw):
+    response = client.post("/funnel/b/", {"a": raw, "e": "view"}, **BROWSER)
+    assert response.status_code == 204
+    services.funnel_flush()
+    assert not DailyCount.objects.exists()
