@@ -267,7 +267,7 @@ def deliver(client, payload):
 
 
 def test_hostile_text_is_escaped_on_the_article_in_the_admin_csv_and_email(client, stripe, settings):
-    user, author = author_login("anna", notify="each", language="en")
+    _user, author = author_login("anna", notify="each", language="en")
     article = ArticleFactory(author=author, slug="hostile", title="Hostile")
     name, message = f"{IMG}Anna", f'{SCRIPT}\n=HYPERLINK("http://evil.example")'
     assert post(client, article, display_name=name, message=message, is_public="on").status_code == 303
