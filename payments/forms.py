@@ -108,6 +108,9 @@ class AppreciationForm(forms.Form):
     )
     is_public = forms.BooleanField(label=_("Show my name and message publicly"), required=False)
     nonce = forms.CharField(required=False, widget=forms.HiddenInput)
+    # Filled by the widget script per visitor (a cached page gives everyone the same `nonce`);
+    # only this one lets a repeated submission reuse the pending record (payments.checkout).
+    client_nonce = forms.CharField(required=False, widget=forms.HiddenInput)
     # Anti-bot: `rendered` is the signed render time, `website` a honeypot people never see.
     rendered = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
     website = forms.CharField(
@@ -212,6 +215,7 @@ class AppreciationForm(forms.Form):
                 css_class="appreciation-extra",
             ),
             "nonce",
+            "client_nonce",
             "rendered",
             # Off-screen (widget.css), skipped by Tab and hidden from screen readers; bots fill it.
             Div(Field("website"), css_class="appreciation-hp", aria_hidden="true"),
@@ -223,6 +227,10 @@ class AppreciationForm(forms.Form):
     def clean_nonce(self) -> str:
         nonce = self.cleaned_data.get("nonce") or ""
         return nonce if _NONCE.match(nonce) else uuid.uuid4().hex
+
+    def clean_client_nonce(self) -> str:
+        nonce = self.cleaned_data.get("client_nonce") or ""
+        return nonce if _NONCE.match(nonce) else ""
 
     def clean_display_name(self) -> str:
         name = strip_control_characters(self.cleaned_data.get("display_name", ""), keep_newlines=False)

@@ -321,16 +321,32 @@ def export_rows(*, author: Author | None, start: datetime | None, end: datetime 
         "currency",
         "display_name",
         "message",
+        "settlement_currency",
+        "dispute_fee_amount",
     ]
     qs = paid_appreciations(author=author, start=start, end=end).order_by("paid_at", "id")
     qs = qs.values_list(*columns)
     tz = timezone.get_default_timezone()
     disputed_states = (Appreciation.Dispute.OPEN, Appreciation.Dispute.LOST)
-    for paid_at, title, author_name, amount, fee, refunded, dispute, currency, name, message in qs.iterator(
-        chunk_size=2000
-    ):
+    for (
+        paid_at,
+        title,
+        author_name,
+        amount,
+        fee,
+        refunded,
+        dispute,
+        currency,
+        name,
+        message,
+        settled_in,
+        dispute_fee,
+    ) in qs.iterator(chunk_size=2000):
+        # As in payments.selectors: a fee settled in another currency is not in this one's units.
+        if settled_in and settled_in != currency:
+            fee = None
         disputed = amount - refunded if dispute in disputed_states else 0
-        net = amount - refunded - disputed - (fee or 0)
+        net = amount - refunded - disputed - (fee or 0) - dispute_fee
         row = [
             timezone.localtime(paid_at, tz).strftime("%Y-%m-%d %H:%M"),
             csv_safe(title),

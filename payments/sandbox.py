@@ -28,6 +28,7 @@ SANDBOX_KEY = "sk_test_offline_sandbox"
 
 _SESSION_PREFIX = "cs_test_sandbox_"
 _INTENT_PREFIX = "pi_sandbox_"
+_CHARGE_PREFIX = "ch_sandbox_"
 
 # Tester choices on the sandbox page.
 PAID, DECLINED, PAID_LATER, ABANDONED = "paid", "declined", "paid_later", "abandoned"
@@ -121,43 +122,55 @@ def session_from_record(appreciation: Appreciation) -> dict[str, Any]:
     return session_object(appreciation, status=status, payment_status=payment_status)
 
 
-def payment_intent_object(appreciation: Appreciation, *, expand_charge: bool) -> dict[str, Any]:
-    """A payment intent whose latest charge carries the fee estimate on its balance transaction."""
+def charge_id_for(appreciation: Appreciation) -> str:
+    return f"{_CHARGE_PREFIX}{appreciation.public_id.hex}"
+
+
+def charge_object(appreciation: Appreciation) -> dict[str, Any]:
+    """The charge with the fee estimate on its balance transaction; refunds as our record has them."""
     hex_id = appreciation.public_id.hex
-    failed = appreciation.status in (Appreciation.Status.FAILED, Appreciation.Status.EXPIRED)
     method = appreciation.payment_method_type or (
         "sepa_debit" if appreciation.status == Appreciation.Status.PROCESSING else "card"
     )
     fee = fee_estimate(appreciation.amount)
     currency = appreciation.currency.lower()
     metadata = {"appreciation_id": str(appreciation.public_id), "article_id": str(appreciation.article_id)}
+    return {
+        "id": charge_id_for(appreciation),
+        "object": "charge",
+        "amount": appreciation.amount,
+        "amount_refunded": appreciation.refunded_amount,
+        "currency": currency,
+        "livemode": False,
+        "metadata": metadata,
+        "paid": True,
+        "payment_intent": payment_intent_id_for(appreciation),
+        "payment_method_details": {"type": method},
+        "status": "succeeded",
+        "balance_transaction": {
+            "id": f"txn_sandbox_{hex_id}",
+            "object": "balance_transaction",
+            "amount": appreciation.amount,
+            "currency": currency,
+            "fee": fee,
+            "net": appreciation.amount - fee,
+            "status": "pending",
+            "type": "charge",
+        },
+    }
+
+
+def payment_intent_object(appreciation: Appreciation, *, expand_charge: bool) -> dict[str, Any]:
+    """A payment intent whose latest charge carries the fee estimate on its balance transaction."""
+    failed = appreciation.status in (Appreciation.Status.FAILED, Appreciation.Status.EXPIRED)
+    method = appreciation.payment_method_type or (
+        "sepa_debit" if appreciation.status == Appreciation.Status.PROCESSING else "card"
+    )
+    currency = appreciation.currency.lower()
+    metadata = {"appreciation_id": str(appreciation.public_id), "article_id": str(appreciation.article_id)}
     charge: dict[str, Any] | str | None = None
     if not failed:
-        charge = {
-            "id": f"ch_sandbox_{hex_id}",
-            "object": "charge",
-            "amount": appreciation.amount,
-            "amount_refunded": appreciation.refunded_amount,
-            "currency": currency,
-            "livemode": False,
-            "metadata": metadata,
-            "paid": True,
-            "payment_intent": payment_intent_id_for(appreciation),
-            "payment_method_details": {"type": method},
-            "status": "succeeded",
-            "balance_transaction": {
-                "id": f"txn_sandbox_{hex_id}",
-                "object": "balance_transaction",
-                "amount": appreciation.amount,
-                "currency": currency,
-                "fee": fee,
-                "net": appreciation.amount - fee,
-                "status": "pending",
-                "type": "charge",
-            },
-        }
-        if not expand_charge:
-            charge = charge["id"]
+        charge = charge_object(appreciation) if expand_charge else charge_id_for(appreciation)
     return {
         "id": payment_intent_id_for(appreciation),
         "object": "payment_intent",
@@ -271,6 +284,15 @@ class SandboxTransport(stripe.HTTPClient):
             return 200, payment_intent_object(
                 appreciation, expand_charge=any(str(item).startswith("latest_charge") for item in expand)
             )
+        if method == "GET" and (match := re.fullmatch(r"/v1/charges/([^/]+)", path)):
+            public_id = _public_id_from(match.group(1), _CHARGE_PREFIX)
+            appreciation = Appreciation.objects.filter(public_id=public_id).first() if public_id else None
+            if appreciation is None or appreciation.status in (
+                Appreciation.Status.FAILED,
+                Appreciation.Status.EXPIRED,
+            ):
+                return _missing(match.group(1))
+            return 200, charge_object(appreciation)
         if method == "GET" and path == "/v1/events":
             return 200, {"object": "list", "data": [], "has_more": False, "url": "/v1/events"}
         return _error(404, f"Unrecognized request URL ({method}: {path}).")

@@ -6,7 +6,8 @@ Definitions (per currency, over appreciations that were paid in the period, by `
 - disputed: the unrefunded part of payments in an open or lost dispute;
 - fees: Stripe's fee from the balance transaction, when it was settled in the same currency
   (missing fees, and fees in another settlement currency, count as 0 and in `fees_missing`);
-- net: gross - refunded - disputed - fees: what is really the author's;
+- dispute_fees: Stripe's fees for disputes (kept by Stripe even when some disputes are won);
+- net: gross - refunded - disputed - fees - dispute_fees: what is really the author's;
 - supporters: paid payments that are not fully refunded and not in an open or lost dispute.
 All sums run in the database; nothing loops over rows in Python.
 """
@@ -51,6 +52,7 @@ def _aggregates() -> dict:
         "disputed": Coalesce(Sum(_disputed_expression()), zero),
         "fees": Coalesce(Sum("fee_amount", filter=_same_currency_fee_q()), zero),
         "fees_missing": Count("id", filter=~_same_currency_fee_q()),
+        "dispute_fees": Coalesce(Sum("dispute_fee_amount"), zero),
         "last_paid_at": Max("paid_at"),
     }
 
@@ -67,12 +69,13 @@ class Totals:
     disputed: int = 0
     fees: int = 0
     fees_missing: int = 0
+    dispute_fees: int = 0
     last_paid_at: datetime | None = None
     extra: dict = field(default_factory=dict, compare=False)
 
     @property
     def net(self) -> int:
-        return self.gross - self.refunded - self.disputed - self.fees
+        return self.gross - self.refunded - self.disputed - self.fees - self.dispute_fees
 
     @property
     def average(self) -> int:

@@ -7,9 +7,14 @@ checks the allowed starting states, then writes. Transitions only move forward, 
 order in which Stripe delivers events never changes the final books:
 
 - status: pending < processing < expired < failed < paid (a paid record is never un-paid);
-- refunded_amount: the largest cumulative amount any event reported (never added up);
-- dispute_status: recomputed from every stored dispute event of the payment, a closed
-  dispute always winning over an open one.
+  paid_at is when Stripe says the payment succeeded (the event's `created`), not when we
+  processed it, so a late delivery or a reconcile run books it in the right month;
+- refunded_amount: the charge's `amount_refunded` as Stripe reports it NOW, fetched on every
+  refund event (refunds can fail or be cancelled after an event said otherwise);
+- dispute_status and dispute_fee_amount: recomputed under the row lock from every stored
+  dispute event of the payment, a closed dispute always winning over an open one.
+
+Money objects in another currency than the record's are never booked (logged and ignored).
 
 Refunds and disputes that arrive before the event linking their payment intent are stored
 as DEFERRED and replayed as soon as an appreciation is linked to that payment intent.
@@ -48,7 +53,11 @@ HANDLED_EVENT_TYPES = (
     "charge.refunded",
     "refund.created",
     "refund.updated",
+    "refund.failed",
     "charge.dispute.created",
+    "charge.dispute.updated",
+    "charge.dispute.funds_withdrawn",
+    "charge.dispute.funds_reinstated",
     "charge.dispute.closed",
 )
 
@@ -82,11 +91,17 @@ def _locked(appreciation_id: int) -> Appreciation:
     return Appreciation.objects.select_for_update().get(pk=appreciation_id)
 
 
-def _status_move(appreciation_id: int, target: str, allowed_from: tuple[str, ...]) -> bool:
+def _status_move(
+    appreciation_id: int, target: str, allowed_from: tuple[str, ...], *, paid_at: datetime | None = None
+) -> bool:
     """Move to `target` if the record is in one of `allowed_from`; True when something changed."""
     with transaction.atomic():
         appreciation = _locked(appreciation_id)
         if appreciation.status == target:
+            if target == Status.PAID and paid_at and appreciation.paid_at and paid_at < appreciation.paid_at:
+                # Two events say paid: the earlier one is when the reader paid, whatever the order.
+                appreciation.paid_at = paid_at
+                appreciation.save(update_fields=["paid_at", "updated_at"])
             return False
         if appreciation.status not in allowed_from:
             logger.info(
@@ -99,7 +114,7 @@ def _status_move(appreciation_id: int, target: str, allowed_from: tuple[str, ...
         appreciation.status = target
         fields = ["status", "updated_at"]
         if target == Status.PAID:
-            appreciation.paid_at = timezone.now()
+            appreciation.paid_at = paid_at or timezone.now()
             fields.append("paid_at")
         appreciation.save(update_fields=fields)
         return True
@@ -120,13 +135,17 @@ def appreciation_mark_expired(*, appreciation_id: int) -> bool:
     return _status_move(appreciation_id, Status.EXPIRED, (Status.PENDING, Status.PROCESSING))
 
 
-def appreciation_mark_paid(*, appreciation_id: int) -> bool:
+def appreciation_mark_paid(*, appreciation_id: int, paid_at: datetime | None = None) -> bool:
     """Stripe says the money arrived. That fact beats every earlier state, so paid is reachable from all.
 
+    `paid_at` is when Stripe says so (its event's time); the books count the payment in that period.
     After the commit the author is notified; the fee is looked up by the caller (it needs the network).
     """
     changed = _status_move(
-        appreciation_id, Status.PAID, (Status.PENDING, Status.PROCESSING, Status.EXPIRED, Status.FAILED)
+        appreciation_id,
+        Status.PAID,
+        (Status.PENDING, Status.PROCESSING, Status.EXPIRED, Status.FAILED),
+        paid_at=paid_at,
     )
     if changed:
         transaction.on_commit(lambda: _notify_paid(appreciation_id))
@@ -167,9 +186,13 @@ def appreciation_link(
 
 
 def appreciation_refund_record(*, appreciation_id: int, refunded_amount: int) -> bool:
-    """Set the cumulative refunded amount if it is larger than what we know; never subtract."""
+    """Set the refunded amount to what Stripe's charge reports now (capped at the amount).
+
+    It may go down: a pending refund that fails or is cancelled gives the money back.
+    """
     with transaction.atomic():
         appreciation = _locked(appreciation_id)
+        refunded_amount = max(refunded_amount, 0)
         if refunded_amount > appreciation.amount:
             logger.error(
                 "Appreciation %s: Stripe reports %s refunded of %s; capped",
@@ -178,23 +201,46 @@ def appreciation_refund_record(*, appreciation_id: int, refunded_amount: int) ->
                 appreciation.amount,
             )
             refunded_amount = appreciation.amount
-        if refunded_amount <= appreciation.refunded_amount:
+        if refunded_amount == appreciation.refunded_amount:
             return False
+        if refunded_amount < appreciation.refunded_amount:
+            logger.warning(
+                "Appreciation %s: refunded %s -> %s (a refund failed or was cancelled)",
+                appreciation.pk,
+                appreciation.refunded_amount,
+                refunded_amount,
+            )
         appreciation.refunded_amount = refunded_amount
         appreciation.save(update_fields=["refunded_amount", "updated_at"])
         page_cache_invalidate()  # a full refund takes a supporter off the article page
         return True
 
 
-def appreciation_dispute_record(*, appreciation_id: int, dispute_status: str) -> bool:
-    """Store the dispute state computed from all dispute events of the payment (see `_dispute_status`)."""
+def appreciation_dispute_record(*, appreciation_id: int) -> bool:
+    """Recompute dispute state and fee from every stored dispute event of the payment.
+
+    The events are read AFTER the row lock is taken: two dispute events processed at once then
+    run one after the other, and the second sees the first's event (stored before processing),
+    so the last writer always writes the state of all events.
+    """
     with transaction.atomic():
         appreciation = _locked(appreciation_id)
-        if appreciation.dispute_status == dispute_status:
+        disputes = [
+            obj
+            for obj in _related_events("charge.dispute.", appreciation)
+            if str(obj.get("currency") or "").upper() == appreciation.currency
+        ]
+        dispute_status = _dispute_status(disputes)
+        fee = _dispute_fee(disputes, appreciation)
+        if (appreciation.dispute_status, appreciation.dispute_fee_amount) == (dispute_status, fee):
             return False
+        fields = ["dispute_fee_amount", "updated_at"]
+        if appreciation.dispute_status != dispute_status:
+            page_cache_invalidate()  # disputed payments are not counted as supporters
+            fields.append("dispute_status")
         appreciation.dispute_status = dispute_status
-        appreciation.save(update_fields=["dispute_status", "updated_at"])
-        page_cache_invalidate()  # disputed payments are not counted as supporters
+        appreciation.dispute_fee_amount = fee
+        appreciation.save(update_fields=fields)
         return True
 
 
@@ -321,7 +367,7 @@ def _on_session_paid_or_processing(record: StripeEvent, session: dict[str, Any])
         appreciation_mark_processing(appreciation_id=appreciation.pk)
     else:
         # The fee is looked up after the commit (see `_fees_after`): no network call under a lock.
-        appreciation_mark_paid(appreciation_id=appreciation.pk)
+        appreciation_mark_paid(appreciation_id=appreciation.pk, paid_at=record.created)
     return Outcome.PROCESSED
 
 
@@ -358,6 +404,21 @@ def _payment_target(record: StripeEvent, obj: dict[str, Any], *, charge_id: str)
     return appreciation
 
 
+def _check_currency(appreciation: Appreciation, obj: dict[str, Any]) -> None:
+    """Amounts in another currency are not minor units of ours: never book them."""
+    currency = str(obj.get("currency") or "").upper()
+    if currency != appreciation.currency:
+        logger.error(
+            "%s %s for appreciation %s is in %s, the record in %s; ignored",
+            obj.get("object"),
+            obj.get("id"),
+            appreciation.pk,
+            currency or "no currency",
+            appreciation.currency,
+        )
+        raise _Ignore(f"currency mismatch: {obj.get('object')} {currency}, record {appreciation.currency}")
+
+
 def _unmatched(obj: dict[str, Any]) -> str:
     # Our payments always have a payment intent; without one the object belongs to something else.
     return Outcome.DEFERRED if _id_of(obj.get("payment_intent")) else Outcome.IGNORED
@@ -374,8 +435,42 @@ def _related_events(prefix: str, appreciation: Appreciation) -> list[dict[str, A
         keys |= Q(payload__data__object__id=appreciation.stripe_charge_id)
     if not keys:
         return []
-    rows = StripeEvent.objects.filter(keys, type__startswith=prefix, livemode=stripe_api.key_is_live())
+    rows = (
+        StripeEvent.objects.filter(keys, type__startswith=prefix, livemode=stripe_api.key_is_live())
+        .exclude(outcome=Outcome.IGNORED)
+        .order_by("created", "pk")
+    )
     return [row.payload["data"]["object"] for row in rows.only("payload")]
+
+
+def _refund_sync(appreciation: Appreciation, charge_id: str) -> None:
+    """Set the refunded amount from the charge as Stripe reports it now.
+
+    No event says for sure how much is refunded: `charge.refunded` counts pending refunds, a
+    refund can fail or be cancelled later, and events arrive in any order. The charge's current
+    `amount_refunded` is the truth. It is fetched under the row lock so that two refund events
+    write in the order they asked Stripe; a failed fetch fails the event (Stripe retries, and
+    `stripe_reconcile` replays failed events).
+    """
+    appreciation.refresh_from_db()
+    charge_id = appreciation.stripe_charge_id or charge_id
+    if not charge_id:
+        raise _Ignore("no charge to look the refunded amount up")
+    with transaction.atomic():
+        _locked(appreciation.pk)
+        charge = stripe_api.charge_retrieve(charge_id)
+        _check_currency(appreciation, charge)
+        amount = charge.get("amount_refunded")
+        if charge.get("amount") != appreciation.amount or not isinstance(amount, int):
+            logger.error(
+                "Charge %s of appreciation %s: amount %s, ours %s; ignored",
+                charge_id,
+                appreciation.pk,
+                charge.get("amount"),
+                appreciation.amount,
+            )
+            raise _Ignore(f"charge amount {charge.get('amount')} differs from record {appreciation.amount}")
+        appreciation_refund_record(appreciation_id=appreciation.pk, refunded_amount=amount)
 
 
 def _on_charge_refunded(record: StripeEvent, charge: dict[str, Any]) -> str:
@@ -383,24 +478,18 @@ def _on_charge_refunded(record: StripeEvent, charge: dict[str, Any]) -> str:
     if appreciation is None:
         # Our payment intents' metadata is copied to their charges, so an unknown charge is not ours.
         return Outcome.IGNORED
-    amount = charge.get("amount_refunded")
-    if isinstance(amount, int):
-        appreciation_refund_record(appreciation_id=appreciation.pk, refunded_amount=amount)
+    _check_currency(appreciation, charge)
+    _refund_sync(appreciation, _id_of(charge.get("id")))
     return Outcome.PROCESSED
 
 
 def _on_refund(record: StripeEvent, refund: dict[str, Any]) -> str:
-    """A refund object carries only its own amount. Summing distinct refund ids that any stored
-    event reported as succeeded counts each refund once, whatever the order or duplicates."""
+    """Created, updated (succeeded, cancelled) or failed: the charge tells the refunded total."""
     appreciation = _payment_target(record, refund, charge_id=_id_of(refund.get("charge")))
     if appreciation is None:
         return _unmatched(refund)
-    appreciation.refresh_from_db()
-    amounts: dict[str, int] = {}
-    for obj in _related_events("refund.", appreciation):
-        if obj.get("status") == "succeeded" and isinstance(obj.get("amount"), int) and obj.get("id"):
-            amounts[obj["id"]] = obj["amount"]
-    appreciation_refund_record(appreciation_id=appreciation.pk, refunded_amount=sum(amounts.values()))
+    _check_currency(appreciation, refund)
+    _refund_sync(appreciation, _id_of(refund.get("charge")))
     return Outcome.PROCESSED
 
 
@@ -433,13 +522,34 @@ def _dispute_status(disputes: list[dict[str, Any]]) -> str:
     return max(results, key=_DISPUTE_SEVERITY.__getitem__, default=Dispute.NONE)
 
 
+def _dispute_fee(disputes: list[dict[str, Any]], appreciation: Appreciation) -> int:
+    """Stripe's dispute fees: per dispute, the fees of the balance transactions on its latest
+    object (they only grow: the withdrawal, then a reinstatement whose negative fee returns the
+    fee where Stripe does so). Fees settled in another currency cannot be subtracted here."""
+    latest: dict[str, list[Any]] = {}
+    for obj in disputes:  # oldest event first
+        transactions = obj.get("balance_transactions")
+        if isinstance(transactions, list) and len(transactions) >= len(latest.get(str(obj.get("id")), [])):
+            latest[str(obj.get("id"))] = transactions
+    total = 0
+    for transactions in latest.values():
+        for txn in transactions:
+            if not isinstance(txn, dict) or not isinstance(txn.get("fee"), int):
+                continue
+            if str(txn.get("currency") or "").upper() != appreciation.currency:
+                logger.warning("Dispute fee of appreciation %s settled in another currency", appreciation.pk)
+                continue
+            total += txn["fee"]
+    return max(total, 0)
+
+
 def _on_dispute(record: StripeEvent, dispute: dict[str, Any]) -> str:
+    """Created, updated (an inquiry escalating), funds withdrawn or reinstated, closed."""
     appreciation = _payment_target(record, dispute, charge_id=_id_of(dispute.get("charge")))
     if appreciation is None:
         return _unmatched(dispute)
-    appreciation.refresh_from_db()
-    status = _dispute_status(_related_events("charge.dispute.", appreciation))
-    appreciation_dispute_record(appreciation_id=appreciation.pk, dispute_status=status)
+    _check_currency(appreciation, dispute)
+    appreciation_dispute_record(appreciation_id=appreciation.pk)
     return Outcome.PROCESSED
 
 
@@ -453,7 +563,11 @@ HANDLERS: dict[str, Handler] = {
     "charge.refunded": _on_charge_refunded,
     "refund.created": _on_refund,
     "refund.updated": _on_refund,
+    "refund.failed": _on_refund,
     "charge.dispute.created": _on_dispute,
+    "charge.dispute.updated": _on_dispute,
+    "charge.dispute.funds_withdrawn": _on_dispute,
+    "charge.dispute.funds_reinstated": _on_dispute,
     "charge.dispute.closed": _on_dispute,
 }
 

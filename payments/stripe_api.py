@@ -23,10 +23,12 @@ HTTP_CLIENT: stripe.HTTPClient | None = None
 class PaymentProviderError(Exception):
     """Stripe could not do what we asked; `user_message` is calm, translated and reveals nothing."""
 
-    def __init__(self, user_message: str, *, retryable: bool) -> None:
+    def __init__(self, user_message: str, *, retryable: bool, conflict: bool = False) -> None:
         super().__init__(user_message)
         self.user_message = user_message
         self.retryable = retryable
+        # Another request with the same idempotency key is (or was) at work: its records stay.
+        self.conflict = conflict
 
 
 class InvalidWebhook(Exception):
@@ -52,17 +54,27 @@ def _call(action, *args, **kwargs) -> dict[str, Any]:
         return action(*args, **kwargs).to_dict()
     except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
         logger.warning("Stripe unavailable: %s", type(exc).__name__)
-        raise PaymentProviderError(
-            _("The payment service cannot be reached right now. Please try again in a moment."),
-            retryable=True,
-        ) from exc
+        raise _retryable() from exc
     except stripe.StripeError as exc:
+        if isinstance(exc, stripe.IdempotencyError) or exc.http_status == 409:
+            # A request with the same key is still running (409; the SDK already retried it), or
+            # the key was used with other parameters (400). Either way another request owns it.
+            logger.warning("Stripe idempotency conflict: HTTP %s", exc.http_status)
+            raise _retryable(conflict=True) from exc
         # The message may name parameters but never carries our secret key.
         logger.error("Stripe request failed: %s %s", type(exc).__name__, getattr(exc, "code", ""))
         raise PaymentProviderError(
             _("The payment could not be started. Nothing was charged. Please try again later."),
             retryable=False,
         ) from exc
+
+
+def _retryable(*, conflict: bool = False) -> PaymentProviderError:
+    return PaymentProviderError(
+        _("The payment service cannot be reached right now. Please try again in a moment."),
+        retryable=True,
+        conflict=conflict,
+    )
 
 
 def checkout_session_create(params: SessionCreateParams, *, idempotency_key: str) -> dict[str, Any]:
@@ -93,6 +105,12 @@ def payment_intent_retrieve_with_fees(payment_intent_id: str) -> dict[str, Any]:
         payment_intent_id,
         params={"expand": ["latest_charge.balance_transaction"]},
     )
+
+
+def charge_retrieve(charge_id: str) -> dict[str, Any]:
+    """A charge as Stripe knows it now: `amount_refunded` counts pending refunds and drops again
+    when a refund fails or is cancelled, which no single refund event tells us."""
+    return _call(_client().v1.charges.retrieve, charge_id)
 
 
 def events_list(*, created_gte: int, types: list[str] | None = None) -> list[dict[str, Any]]:

@@ -26,6 +26,13 @@
     var cover = form.querySelector("[name=cover_fee]");
     var coverLabel = cover && form.querySelector("label[for='" + cover.id + "']");
     var total = form.querySelector("[data-total]");
+    // A cached page gives every reader the same server nonce; this one is this visitor's, so a
+    // double click or Back + resubmit reuses their own pending payment and nobody else's.
+    var own = form.querySelector("[name=client_nonce]");
+    if (own && !own.value) {
+      own.value = window.crypto && crypto.randomUUID ? crypto.randomUUID()
+        : Date.now().toString(36) + "-" + Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2);
+    }
     if (!input) return;
     // The error text lives in a polite live region that exists before any message, so a screen
     // reader announces the first one too, not only later changes.

@@ -120,6 +120,21 @@ def refund(
     }
 
 
+def dispute_balance_transaction(*, amount: int, fee: int, currency: str = "eur") -> dict[str, Any]:
+    """A dispute's withdrawal (negative amount, the dispute fee) or reinstatement (positive)."""
+    return {
+        "id": stripe_id("txn"),
+        "object": "balance_transaction",
+        "amount": amount,
+        "currency": currency,
+        "fee": fee,
+        "net": amount - fee,
+        "status": "available",
+        "type": "adjustment",
+        "reporting_category": "dispute" if amount < 0 else "dispute_reversal",
+    }
+
+
 def dispute(
     *,
     dispute_id: str,
@@ -128,12 +143,13 @@ def dispute(
     amount: int,
     status: str = "needs_response",
     currency: str = "eur",
+    balance_transactions: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     return {
         "id": dispute_id,
         "object": "dispute",
         "amount": amount,
-        "balance_transactions": [],
+        "balance_transactions": balance_transactions or [],
         "charge": charge_id,
         "created": int(time.time()) - 10,
         "currency": currency,
@@ -261,15 +277,37 @@ class StripePayment:
         )
         return event(kind, obj)
 
-    def dispute_event(self, dispute_id: str, status: str, *, kind: str) -> dict[str, Any]:
+    def dispute_event(
+        self,
+        dispute_id: str,
+        status: str,
+        *,
+        kind: str,
+        currency: str = "eur",
+        balance_transactions: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
         obj = dispute(
             dispute_id=dispute_id,
             charge_id=self.charge_id,
             payment_intent=self.payment_intent,
             amount=self.appreciation.amount,
             status=status,
+            currency=currency,
+            balance_transactions=balance_transactions,
         )
         return event(kind, obj)
+
+    def charge_route(self, transport: Any, *, refunded: int, currency: str = "eur") -> None:
+        """Make `GET /v1/charges/{id}` answer the charge as Stripe knows it now; a later call
+        replaces the answer (a refund succeeded, failed or was cancelled in between)."""
+        body = charge(
+            self.appreciation,
+            charge_id=self.charge_id,
+            payment_intent=self.payment_intent,
+            amount_refunded=refunded,
+            currency=currency,
+        )
+        transport.on("GET", f"/v1/charges/{self.charge_id}", body)
 
     def fee_route(self, transport: Any, *, fee: int) -> None:
         """Make the intercepted Stripe API answer this payment intent's fee lookup."""

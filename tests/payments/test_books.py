@@ -1,13 +1,18 @@
 """The books stay right whatever Stripe does: a realistic mix of events in random order with duplicates.
 
 Each seed builds a few dozen appreciations with a scripted life at Stripe (card and delayed
-payments, failures, expiries, partial and full refunds, disputes won/lost/open, inquiries, and
-events from another integration), delivers every event through the signed webhook in a shuffled
-order with repeats, and compares the books with sums computed here from the scripts.
+payments paid days before delivery, failures, expiries, partial and full refunds, refunds that
+fail or are cancelled, disputes won/lost/open with their fees, inquiries, inquiries escalated
+into chargebacks, objects in another currency, and events from another integration), delivers
+every event through the signed webhook in a shuffled order with repeats, and compares the books
+with sums computed here from the scripts. Stripe's API answers each charge with its final state,
+as it would after the last event.
 """
 
 import random
+import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import pytest
 
@@ -39,7 +44,14 @@ SCENARIOS = (
     "dispute_open",
     "inquiry",
     "refund_then_dispute_lost",
+    "refund_cancelled",
+    "refund_failed",
+    "second_refund_failed",
+    "inquiry_escalated",
+    "foreign_currency_objects",
 )
+
+DISPUTE_FEE = 2000
 
 
 @dataclass
@@ -50,6 +62,15 @@ class Script:
     status: str = Status.PENDING
     refunded: int = 0
     dispute: str = Dispute.NONE
+    dispute_fee: int = 0
+    paid_at: int | None = None
+
+
+def _paid_event(script: Script, payload: dict, rng: random.Random) -> dict:
+    """The event saying paid, created up to 40 days ago: the books use that moment."""
+    payload["created"] = int(time.time()) - rng.randrange(0, 40 * 86400)
+    script.status, script.paid_at = Status.PAID, payload["created"]
+    return payload
 
 
 def _script(scenario: str, payment: StripePayment, rng: random.Random) -> Script:
@@ -62,8 +83,7 @@ def _script(scenario: str, payment: StripePayment, rng: random.Random) -> Script
             add(payment.async_failed())
             script.status = Status.FAILED
             return script
-        add(payment.async_succeeded())
-        script.status = Status.PAID
+        add(_paid_event(script, payment.async_succeeded(), rng))
     elif scenario == "expired":
         add(payment.expired())
         script.status = Status.EXPIRED
@@ -71,8 +91,7 @@ def _script(scenario: str, payment: StripePayment, rng: random.Random) -> Script
     elif scenario == "abandoned":
         return script
     else:
-        add(payment.completed())
-        script.status = Status.PAID
+        add(_paid_event(script, payment.completed(), rng))
 
     if scenario in ("partial_refund", "async_paid_refunded", "refund_then_dispute_lost"):
         part = rng.randrange(1, amount)
@@ -92,18 +111,106 @@ def _script(scenario: str, payment: StripePayment, rng: random.Random) -> Script
         add(payment.refund_event("re_" + payment.charge_id, amount))
         add(payment.charge_refunded(amount))
         script.refunded = amount
+    elif scenario == "refund_cancelled":
+        # A pending refund counts in charge.refunded, then is cancelled: the money stays.
+        part = rng.randrange(1, amount + 1)
+        refund_id = "re_" + payment.charge_id
+        add(payment.refund_event(refund_id, part, status="pending"))
+        add(payment.charge_refunded(part))
+        add(payment.refund_event(refund_id, part, status="canceled", kind="refund.updated"))
+    elif scenario == "refund_failed":
+        refund_id = "re_" + payment.charge_id
+        add(payment.refund_event(refund_id, amount))
+        add(payment.charge_refunded(amount))
+        add(payment.refund_event(refund_id, amount, status="failed", kind="refund.failed"))
+        add(payment.refund_event(refund_id, amount, status="failed", kind="refund.updated"))
+    elif scenario == "second_refund_failed":
+        first = rng.randrange(1, amount)
+        second = amount - first
+        add(payment.refund_event("re_a" + payment.charge_id, first))
+        add(payment.charge_refunded(first))
+        add(payment.refund_event("re_b" + payment.charge_id, second))
+        add(payment.charge_refunded(amount))
+        add(payment.refund_event("re_b" + payment.charge_id, second, status="failed", kind="refund.failed"))
+        script.refunded = first
 
     dispute_id = "dp_" + payment.charge_id
+    withdrawal = events.dispute_balance_transaction(amount=-amount, fee=DISPUTE_FEE)
     if scenario in ("dispute_won", "dispute_lost", "dispute_open", "refund_then_dispute_lost"):
         add(payment.dispute_event(dispute_id, "needs_response", kind="charge.dispute.created"))
-        script.dispute = Dispute.OPEN
-        if scenario != "dispute_open":
-            won = scenario == "dispute_won"
-            add(payment.dispute_event(dispute_id, "won" if won else "lost", kind="charge.dispute.closed"))
-            script.dispute = Dispute.WON if won else Dispute.LOST
+        add(
+            payment.dispute_event(
+                dispute_id,
+                "needs_response",
+                kind="charge.dispute.funds_withdrawn",
+                balance_transactions=[withdrawal],
+            )
+        )
+        script.dispute, script.dispute_fee = Dispute.OPEN, DISPUTE_FEE
+        if scenario == "dispute_won":
+            # Some regions return the dispute fee with the money, others keep it.
+            returned = rng.choice([-DISPUTE_FEE, 0])
+            both = [withdrawal, events.dispute_balance_transaction(amount=amount, fee=returned)]
+            add(
+                payment.dispute_event(
+                    dispute_id, "won", kind="charge.dispute.funds_reinstated", balance_transactions=both
+                )
+            )
+            add(
+                payment.dispute_event(
+                    dispute_id, "won", kind="charge.dispute.closed", balance_transactions=both
+                )
+            )
+            script.dispute, script.dispute_fee = Dispute.WON, DISPUTE_FEE + returned
+        elif scenario != "dispute_open":
+            add(
+                payment.dispute_event(
+                    dispute_id, "lost", kind="charge.dispute.closed", balance_transactions=[withdrawal]
+                )
+            )
+            script.dispute = Dispute.LOST
     elif scenario == "inquiry":
         add(payment.dispute_event(dispute_id, "warning_needs_response", kind="charge.dispute.created"))
         add(payment.dispute_event(dispute_id, "warning_closed", kind="charge.dispute.closed"))
+    elif scenario == "inquiry_escalated":
+        add(payment.dispute_event(dispute_id, "warning_needs_response", kind="charge.dispute.created"))
+        add(payment.dispute_event(dispute_id, "needs_response", kind="charge.dispute.updated"))
+        add(
+            payment.dispute_event(
+                dispute_id,
+                "needs_response",
+                kind="charge.dispute.funds_withdrawn",
+                balance_transactions=[withdrawal],
+            )
+        )
+        script.dispute, script.dispute_fee = Dispute.OPEN, DISPUTE_FEE
+        if rng.random() < 0.5:
+            add(
+                payment.dispute_event(
+                    dispute_id, "lost", kind="charge.dispute.closed", balance_transactions=[withdrawal]
+                )
+            )
+            script.dispute = Dispute.LOST
+    elif scenario == "foreign_currency_objects":
+        # Objects of ours in another currency are never booked, whatever they claim.
+        charge = events.charge(
+            payment.appreciation,
+            charge_id=payment.charge_id,
+            payment_intent=payment.payment_intent,
+            amount_refunded=amount,
+            currency="usd",
+        )
+        add(events.event("charge.refunded", charge))
+        refund = payment.refund_event("re_usd" + payment.charge_id, amount, kind="refund.created")
+        refund["data"]["object"]["currency"] = "usd"
+        add(refund)
+        add(payment.dispute_event(dispute_id, "lost", kind="charge.dispute.closed", currency="usd"))
+        # An inquiry of ours on the same payment recomputes the dispute state without the USD one.
+        add(
+            payment.dispute_event(
+                "dp_eur" + payment.charge_id, "warning_needs_response", kind="charge.dispute.created"
+            )
+        )
     return script
 
 
@@ -141,6 +248,7 @@ def _expected(scripts: list[Script], **only) -> dict[str, int]:
             if s.dispute in (Dispute.OPEN, Dispute.LOST)
         ),
         "fees": sum(s.fee for s in paid),
+        "dispute_fees": sum(s.dispute_fee for s in paid),
         "supporters": sum(
             1
             for s in paid
@@ -152,7 +260,7 @@ def _expected(scripts: list[Script], **only) -> dict[str, int]:
 def _actual(totals: selectors.Totals) -> dict[str, int]:
     return {
         name: getattr(totals, name)
-        for name in ("payments", "gross", "refunded", "disputed", "fees", "supporters")
+        for name in ("payments", "gross", "refunded", "disputed", "fees", "dispute_fees", "supporters")
     }
 
 
@@ -170,6 +278,7 @@ def test_books_equal_expected_sums_for_any_delivery_order(client, stripe_transpo
         payment = StripePayment(appreciation)
         script = _script(SCENARIOS[index % len(SCENARIOS)], payment, rng)
         payment.fee_route(stripe_transport, fee=script.fee)
+        payment.charge_route(stripe_transport, refunded=script.refunded)
         scripts.append(script)
 
     unique = [event for script in scripts for event in script.events] + _foreign_events()
@@ -189,19 +298,29 @@ def test_books_equal_expected_sums_for_any_delivery_order(client, stripe_transpo
 
     for script in scripts:
         appreciation = Appreciation.objects.get(pk=script.payment.appreciation.pk)
-        assert (appreciation.status, appreciation.refunded_amount, appreciation.dispute_status) == (
-            script.status,
-            script.refunded,
-            script.dispute,
-        ), script.payment.appreciation.pk
+        assert (
+            appreciation.status,
+            appreciation.refunded_amount,
+            appreciation.dispute_status,
+            appreciation.dispute_fee_amount,
+        ) == (script.status, script.refunded, script.dispute, script.dispute_fee), (
+            script.payment.appreciation.pk
+        )
         if script.status == Status.PAID:
             assert appreciation.fee_amount == script.fee
+            assert appreciation.paid_at == datetime.fromtimestamp(script.paid_at, tz=UTC)
     assert StripeEvent.objects.count() == len(unique)
     # Only the foreign dispute can wait forever: nothing of ours is left deferred.
     assert list(
         StripeEvent.objects.filter(outcome=StripeEvent.Outcome.DEFERRED).values_list("type", flat=True)
     ) == ["charge.dispute.created"]
     assert not StripeEvent.objects.filter(outcome=StripeEvent.Outcome.FAILED).exists()
+    ignored = StripeEvent.objects.filter(
+        outcome=StripeEvent.Outcome.IGNORED, last_error__startswith="currency"
+    )
+    assert ignored.count() == 3 * sum(
+        1 for index in range(70) if SCENARIOS[index % len(SCENARIOS)].startswith("foreign")
+    )
 
     assert _actual(selectors.totals(currency="EUR")) == _expected(scripts)
     for article in articles:

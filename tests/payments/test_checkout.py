@@ -123,8 +123,13 @@ def test_exact_checkout_session_request(client, stripe, article):
         "line_items[0][price_data][product_data][name]": "Appreciation for “Water in the polder”",
         "success_url": "http://testserver/en/payments/thank-you/?session_id={CHECKOUT_SESSION_ID}",
         "cancel_url": f"http://testserver/en/artikel/water-in-de-polder/?cancelled={public_id}#waardeer",
+        # The reader pays in the record's currency: no localised price in another one.
+        "adaptive_pricing[enabled]": "false",
     }
-    assert request.headers["Idempotency-Key"] == f"appreciation-checkout-{public_id}"
+    # The key covers the exact parameters: Stripe answers the same ones with the same session.
+    assert re.fullmatch(
+        f"appreciation-checkout-{public_id}-[0-9a-f]{{16}}", request.headers["Idempotency-Key"]
+    )
     assert request.headers["Authorization"] == "Bearer sk_test_waardeer"
     assert "payment_method_types" not in " ".join(request.params)
 
@@ -189,7 +194,12 @@ def test_embedded_mode_keeps_reader_on_our_page_with_client_secret(client, strip
 
 
 def test_double_submit_creates_one_record_and_one_session(client, stripe, article):
-    data = {"preset": "500", "nonce": "same-form-nonce-1", "message": "twice"}
+    data = {
+        "preset": "500",
+        "nonce": "cached-page-nonce",
+        "client_nonce": "visitor-nonce-1",
+        "message": "twice",
+    }
     first = post(client, article, data)
     second = post(client, article, data)
     assert first["Location"] == second["Location"]
@@ -199,13 +209,13 @@ def test_double_submit_creates_one_record_and_one_session(client, stripe, articl
 
 
 def test_same_form_with_another_amount_is_a_new_appreciation(client, stripe, article):
-    post(client, article, {"preset": "500", "nonce": "same-form-nonce-1"})
-    post(client, article, {"preset": "1000", "nonce": "same-form-nonce-1"})
+    post(client, article, {"preset": "500", "client_nonce": "visitor-nonce-1"})
+    post(client, article, {"preset": "1000", "client_nonce": "visitor-nonce-1"})
     assert sorted(Appreciation.objects.values_list("amount", flat=True)) == [500, 1000]
 
 
 def test_resubmitting_a_finished_attempt_starts_a_new_one(client, stripe, article):
-    data = {"preset": "500", "nonce": "same-form-nonce-2"}
+    data = {"preset": "500", "client_nonce": "visitor-nonce-2"}
     post(client, article, data)
     Appreciation.objects.update(status=Appreciation.Status.EXPIRED)
     post(client, article, data)
@@ -225,7 +235,7 @@ def test_stripe_failure_gives_a_calm_message_and_leaves_no_record(
     client, stripe_transport, article, status, body, message
 ):
     stripe_transport.on("POST", r"/v1/checkout/sessions", body, status=status)
-    response = post(client, article, {"preset": "500", "message": "kept"})
+    response = post(client, article, {"preset": "500", "message": "kept"}, prefix="/en")
     assert response.status_code == 503
     html = response.content.decode()
     assert message in html
@@ -241,7 +251,7 @@ def test_network_failure_gives_a_calm_message_and_leaves_no_record(client, strip
         raise stripe_sdk.APIConnectionError("connection refused")
 
     stripe_transport.on("POST", r"/v1/checkout/sessions", unreachable)
-    response = post(client, article, {"preset": "500"})
+    response = post(client, article, {"preset": "500"}, prefix="/en")
     assert response.status_code == 503
     assert "cannot be reached right now" in response.content.decode()
     assert Appreciation.objects.count() == 0
@@ -287,12 +297,12 @@ def test_cancel_brings_the_reader_back_with_amount_and_message(client, article):
     )
     response = client.get(f"{article.get_absolute_url()}?cancelled={previous.public_id}")
     html = response.content.decode()
-    assert "You cancelled the payment" in html
+    assert "Je hebt de betaling geannuleerd" in html
     assert 'name="amount" value="2,50"' in html
     assert "Mooi stuk</textarea>" in html
     assert 'value="Anna"' in html
     assert re.search(r'<input[^>]*name="cover_fee"[^>]*checked>', html)
-    assert "Add €\u00a00,30 to cover the payment costs" in html
+    assert "Betaal €\u00a00,30 extra voor de betaalkosten" in html
 
 
 def test_cancel_with_a_preset_amount_selects_the_preset(client, article):
@@ -315,3 +325,163 @@ def test_cancel_note_only_for_this_articles_unfinished_attempt(client, article, 
     assert "You cancelled the payment" not in html
     assert "not yours" not in html
     assert "<script>" not in html.split("<main", 1)[1].split("appreciation.js")[0]
+
+
+# --- reusing a pending record: only the same visitor's form, with their latest choices ---------
+
+
+def test_without_the_script_every_submission_is_a_new_record(client, stripe, article):
+    """The server-rendered nonce is the same for every reader of a cached page: it reuses nothing."""
+    data = {"preset": "500", "nonce": "cached-page-nonce"}
+    first, second = post(client, article, data), post(client, article, data)
+    assert first["Location"] != second["Location"]
+    assert Appreciation.objects.count() == 2
+
+
+def test_two_readers_on_one_network_never_share_a_record_or_session(stripe, article):
+    """Same cached page (same nonce), same public IP (CGNAT, an office) and the same browser build."""
+    from django.test import Client
+
+    ua = "Mozilla/5.0 (iPhone; CPU iPhone OS 19_1 like Mac OS X) Safari/605.1.15"
+    readers = [
+        Client(headers={"Sec-Fetch-Site": "same-origin", "User-Agent": ua}, REMOTE_ADDR="100.64.1.1")
+        for _ in range(2)
+    ]
+    anna = {
+        "preset": "500",
+        "nonce": "cached-page-nonce",
+        "client_nonce": "anna-visit-1",
+        "display_name": "Anna",
+    }
+    bert = {"preset": "500", "nonce": "cached-page-nonce", "client_nonce": "bert-visit-1", "message": "Bert"}
+    first, second = post(readers[0], article, anna), post(readers[1], article, bert)
+    assert first["Location"] != second["Location"]
+    assert sorted(Appreciation.objects.values_list("display_name", "message")) == [("", "Bert"), ("Anna", "")]
+
+
+def test_back_and_resubmit_keeps_the_session_with_the_readers_new_name_message_and_choice(
+    client, stripe, article
+):
+    """Ticked 'show my name', went to Stripe, pressed Back, unticked it, emptied the name, paid."""
+    form = {"preset": "500", "client_nonce": "visitor-nonce-3", "display_name": "Anna", "is_public": "on"}
+    first = post(client, article, form)
+    form.pop("is_public")
+    form.update(display_name="", message="Toch anoniem")
+    second = post(client, article, form)
+
+    appreciation = Appreciation.objects.get()
+    assert (appreciation.is_public, appreciation.display_name, appreciation.message) == (
+        False,
+        "",
+        "Toch anoniem",
+    )
+    assert first["Location"] == second["Location"]
+    assert len({request.headers["Idempotency-Key"] for request in stripe.requests}) == 1
+
+
+def test_title_edited_between_two_clicks_gives_a_new_session_not_an_error(client, stripe, article):
+    """Stripe refuses a key reused with other parameters; the key covers them, so the reader goes on."""
+    seen = []
+
+    def strict_stripe(request):
+        # Stripe's answer to a key reused with other parameters.
+        key = request.headers["Idempotency-Key"]
+        if any(key == earlier_key and request.params != earlier for earlier_key, earlier in seen):
+            return 400, {"error": {"type": "idempotency_error", "message": "Keys for idempotent requests..."}}
+        seen.append((key, request.params))
+        return session_created(request)
+
+    stripe.on("POST", r"/v1/checkout/sessions", strict_stripe)
+    stripe.on(
+        "POST", r"/v1/checkout/sessions/(?P<id>[^/]+)/expire", {"id": "x", "object": "checkout.session"}
+    )
+    form = {"preset": "500", "client_nonce": "visitor-nonce-4"}
+    first = post(client, article, form)
+    article.title = "Water in the polder (corrected)"
+    article.save()
+    second = post(client, article, form)
+
+    assert (first.status_code, second.status_code) == (303, 303)
+    appreciation = Appreciation.objects.get()
+    assert second["Location"].endswith(appreciation.stripe_checkout_session_id)
+    assert first["Location"] != second["Location"]
+    # The first session is expired, so one record can never be paid twice.
+    expired = [r.path for r in stripe.requests if r.path.endswith("/expire")]
+    assert expired == [f"/v1/checkout/sessions/{first['Location'].rsplit('/', 1)[1]}/expire"]
+
+
+def test_idempotency_error_is_a_retryable_message_and_keeps_the_record(client, stripe_transport, article):
+    stripe_transport.on(
+        "POST",
+        r"/v1/checkout/sessions",
+        {"error": {"type": "idempotency_error", "message": "Keys for idempotent requests..."}},
+        status=400,
+    )
+    response = post(client, article, {"preset": "500", "client_nonce": "visitor-nonce-5"}, prefix="/en")
+    assert response.status_code == 503
+    assert "cannot be reached right now. Please try again in a moment." in response.content.decode()
+    assert Appreciation.objects.count() == 1
+
+
+def test_second_click_while_the_first_request_is_at_stripe_does_not_break_the_first(
+    stripe_transport, article
+):
+    """Stripe answers a concurrent request with the same key 409 (the SDK's retries are off here)."""
+    from django.test import Client
+
+    form = {"preset": "500", "nonce": "cached-page-nonce", "client_nonce": "visitor-nonce-6"}
+    reader = Client(headers={"Sec-Fetch-Site": "same-origin"})
+    seen = []
+
+    def handler(request):
+        seen.append(request.headers["Idempotency-Key"])
+        if len(seen) == 1:
+            second = reader.post(f"/en/payments/appreciate/{article.slug}/", form)
+            seen.append((second.status_code, "Please try again in a moment" in second.content.decode()))
+            return 200, {
+                "id": "cs_test_first",
+                "object": "checkout.session",
+                "amount_total": 500,
+                "currency": "eur",
+                "livemode": False,
+                "mode": "payment",
+                "payment_status": "unpaid",
+                "status": "open",
+                "url": "https://checkout.stripe.com/c/pay/cs_test_first",
+            }
+        return 409, {
+            "error": {
+                "type": "idempotency_error",
+                "message": "There is currently another in-progress request using this Idempotent Key.",
+            }
+        }
+
+    stripe_transport.on("POST", r"/v1/checkout/sessions", handler)
+    first = reader.post(f"/payments/appreciate/{article.slug}/", form)
+
+    assert seen[1] == seen[0], "the second click sent the same key"
+    assert seen[2] == (503, True)
+    assert first.status_code == 303
+    assert Appreciation.objects.get().stripe_checkout_session_id == "cs_test_first"
+
+
+def test_record_removed_during_the_stripe_call_never_sends_the_reader_to_pay(
+    client, stripe_transport, article
+):
+    def created_then_gone(request):
+        Appreciation.objects.all().delete()  # what a failing concurrent request may do
+        return session_created(request)
+
+    idempotent_answers.clear()
+    stripe_transport.on("POST", r"/v1/checkout/sessions", created_then_gone)
+    stripe_transport.on("POST", r"/v1/checkout/sessions/(?P<id>[^/]+)/expire", {"id": "x"})
+    response = post(client, article, {"preset": "500"}, prefix="/en")
+
+    assert response.status_code == 503
+    assert [r.path for r in stripe_transport.requests][-1] == "/v1/checkout/sessions/cs_test_a10001/expire"
+
+
+@pytest.mark.parametrize("ref", ["%C2%B2", "%D9%A3", "99999999999999999999999"])
+def test_odd_article_refs_are_404_not_500(client, stripe, ref):
+    client.raise_request_exception = False
+    assert client.post(f"/payments/appreciate/{ref}/", {"preset": "500"}).status_code == 404

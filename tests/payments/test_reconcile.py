@@ -39,6 +39,7 @@ def world(stripe_transport):
     missed_event = missed.completed()
     refund_event = missed.charge_refunded(200)
     missed.fee_route(stripe_transport, fee=37)
+    missed.charge_route(stripe_transport, refunded=200)
     handled.fee_route(stripe_transport, fee=30)
 
     def events_api(request):
@@ -66,9 +67,10 @@ def test_reconcile_processes_missed_events_and_fills_fees(world, stripe_transpor
     listing = [request for request in stripe_transport.requests if request.path == "/v1/events"]
     assert len(listing) == 2
     assert listing[0].params["types[0]"] == "checkout.session.completed"
-    assert set(services.HANDLED_EVENT_TYPES) == {
-        value for key, value in listing[0].params.items() if key.startswith("types[")
-    }
+    types = [value for key, value in listing[0].params.items() if key.startswith("types[")]
+    assert set(types) == set(services.HANDLED_EVENT_TYPES)
+    assert len(types) <= 20, "Stripe's Events API takes at most 20 types"
+    assert {"refund.failed", "charge.dispute.updated", "charge.dispute.funds_withdrawn"} <= set(types)
     since = int(listing[0].params["created[gte]"])
     assert abs(since - (time.time() - 3 * 86400)) < 60
 
@@ -105,3 +107,35 @@ def test_events_api_failure_is_a_clean_command_error(stripe_transport):
     stripe_transport.on("GET", r"/v1/events", {"error": {"type": "api_error", "message": "down"}}, status=500)
     with pytest.raises(CommandError, match="Events API"):
         reconcile("--since", "1d")
+
+
+def test_reconcile_books_a_missed_payment_in_the_month_stripe_says(stripe_transport):
+    """Run days later, the payment still lands when Stripe's event says it was paid."""
+    payment = StripePayment(
+        AppreciationFactory(amount=800, stripe_checkout_session_id=events.stripe_id("cs"))
+    )
+    missed = payment.completed()
+    missed["created"] = int(time.time()) - 2 * 86400
+    stripe_transport.on("GET", r"/v1/events", _events_page([missed]))
+
+    reconcile("--since", "3d")
+
+    paid_at = Appreciation.objects.get().paid_at
+    assert int(paid_at.timestamp()) == missed["created"]
+
+
+def test_reconcile_replays_a_refund_event_that_failed_when_stripe_was_down(stripe_transport):
+    payment = StripePayment(
+        AppreciationFactory(amount=800, stripe_checkout_session_id=events.stripe_id("cs"))
+    )
+    services.stripe_event_handle(payment.completed())
+    refund = payment.refund_event("re_1", 300, kind="refund.created")
+    with pytest.raises(services.EventProcessingError):
+        services.stripe_event_handle(refund)  # no charge route: Stripe "down"
+    payment.charge_route(stripe_transport, refunded=300)
+    stripe_transport.on("GET", r"/v1/events", _events_page([refund]))
+
+    output = reconcile("--since", "1d")
+
+    assert Appreciation.objects.get().refunded_amount == 300
+    assert f"event {refund['id']} refund.created: failed -> processed" in output

@@ -1,8 +1,10 @@
 """The payment state machine in payments.services, driven by Stripe-shaped events."""
 
+from datetime import UTC, datetime
+
 import pytest
 
-from payments import services
+from payments import selectors, services
 from payments.models import Appreciation, StripeEvent
 from tests.factories import AppreciationFactory
 from tests.payments import events
@@ -65,6 +67,7 @@ def test_later_event_fills_a_missing_fee(payment, stripe_transport):
     assert _reload(payment).fee_amount is None
 
     payment.fee_route(stripe_transport, fee=40)
+    payment.charge_route(stripe_transport, refunded=100)
     handle(payment.charge_refunded(100))
 
     assert _reload(payment).fee_amount == 40
@@ -183,59 +186,144 @@ def test_session_is_found_by_client_reference_when_its_id_was_not_saved():
     assert appreciation.stripe_checkout_session_id == payment.session_id
 
 
-# --- refunds -----------------------------------------------------------------------------------
+# --- refunds: the charge as Stripe reports it now ---------------------------------------------
 
 
-def test_partial_then_full_refund_sets_cumulative_amount(payment):
+def test_partial_then_full_refund_sets_the_charges_refunded_amount(payment, stripe_transport):
     handle(payment.completed())
+    payment.charge_route(stripe_transport, refunded=200)
     handle(payment.charge_refunded(200))
     assert _reload(payment).refunded_amount == 200
+    payment.charge_route(stripe_transport, refunded=500)
     handle(payment.charge_refunded(500))
+    assert _reload(payment).refunded_amount == 500
+    lookups = [(r.method, r.path) for r in stripe_transport.requests if r.path.startswith("/v1/charges/")]
+    assert lookups == [("GET", f"/v1/charges/{payment.charge_id}")] * 2
+
+
+def test_a_stale_refund_event_arriving_late_keeps_stripes_current_amount(payment, stripe_transport):
+    handle(payment.completed())
+    payment.charge_route(stripe_transport, refunded=500)
+    handle(payment.charge_refunded(500))
+    handle(payment.charge_refunded(200))  # delivered late: Stripe's charge still says 500
     assert _reload(payment).refunded_amount == 500
 
 
-def test_refund_events_out_of_order_never_lower_the_refunded_amount(payment):
+def test_refund_object_and_charge_event_for_the_same_refund_count_once(payment, stripe_transport):
     handle(payment.completed())
-    handle(payment.charge_refunded(500))
-    handle(payment.charge_refunded(200))
-    assert _reload(payment).refunded_amount == 500
-
-
-def test_refund_object_and_charge_event_for_the_same_refund_count_once(payment):
-    handle(payment.completed())
+    payment.charge_route(stripe_transport, refunded=200)
     handle(payment.refund_event("re_one", 200))
     handle(payment.charge_refunded(200))
     handle(payment.refund_event("re_one", 200, kind="refund.updated"))
     assert _reload(payment).refunded_amount == 200
 
 
-def test_two_refund_objects_add_up_without_charge_events(payment):
+def test_two_refund_objects_add_up_without_charge_events(payment, stripe_transport):
     handle(payment.completed())
+    payment.charge_route(stripe_transport, refunded=200)
     handle(payment.refund_event("re_one", 200))
+    payment.charge_route(stripe_transport, refunded=300)
     handle(payment.refund_event("re_two", 100))
     handle(payment.refund_event("re_one", 200, kind="refund.updated"))
     assert _reload(payment).refunded_amount == 300
 
 
-def test_pending_or_failed_refund_does_not_count(payment):
+def test_cancelled_pending_refund_is_taken_off_again(payment, stripe_transport):
+    """A pending refund (delayed methods, a short balance) counts in the charge's amount_refunded;
+    when it is cancelled Stripe gives the money back and the books follow."""
     handle(payment.completed())
-    handle(payment.refund_event("re_one", 200, status="pending"))
-    handle(payment.refund_event("re_one", 200, status="failed", kind="refund.updated"))
+    payment.charge_route(stripe_transport, refunded=400)
+    handle(payment.refund_event("re_one", 400, status="pending"))
+    handle(payment.charge_refunded(400))
+    assert _reload(payment).refunded_amount == 400
+
+    payment.charge_route(stripe_transport, refunded=0)
+    handle(payment.refund_event("re_one", 400, status="canceled", kind="refund.updated"))
+
+    appreciation = _reload(payment)
+    assert appreciation.refunded_amount == 0
+    assert selectors.supporter_count(article=appreciation.article) == 1
+
+
+def test_refund_that_fails_after_succeeding_is_not_counted(payment, stripe_transport):
+    handle(payment.completed())
+    payment.charge_route(stripe_transport, refunded=500)
+    handle(payment.refund_event("re_one", 500, status="succeeded"))
+    assert selectors.supporter_count(article=payment.appreciation.article) == 0
+
+    payment.charge_route(stripe_transport, refunded=0)
+    record = handle(payment.refund_event("re_one", 500, status="failed", kind="refund.failed"))
+
+    assert record.outcome == Outcome.PROCESSED
+    assert _reload(payment).refunded_amount == 0
+    assert selectors.supporter_count(article=payment.appreciation.article) == 1
+
+
+def test_refund_event_fails_for_a_retry_when_the_charge_cannot_be_fetched(payment, stripe_transport):
+    handle(payment.completed())
+    stripe_transport.on("GET", r"/v1/charges/.*", {"error": {"type": "api_error"}}, status=500)
+    payload = payment.refund_event("re_one", 200)
+
+    with pytest.raises(services.EventProcessingError):
+        handle(payload)
+
+    record = StripeEvent.objects.get(stripe_event_id=payload["id"])
+    assert (record.outcome, _reload(payment).refunded_amount) == (Outcome.FAILED, 0)
+    payment.charge_route(stripe_transport, refunded=200)
+    assert handle(payload).outcome == Outcome.PROCESSED  # Stripe's retry, or stripe_reconcile
+    assert _reload(payment).refunded_amount == 200
+
+
+def test_refund_above_the_amount_is_capped(payment, stripe_transport):
+    handle(payment.completed())
+    payment.charge_route(stripe_transport, refunded=800)
+    handle(payment.refund_event("re_one", 400))
+    assert _reload(payment).refunded_amount == 500
+
+
+@pytest.mark.parametrize("kind", ["charge.refunded", "refund.created"])
+def test_refund_in_another_currency_is_ignored_and_logged(payment, stripe_transport, kind, caplog):
+    handle(payment.completed())
+    payment.charge_route(stripe_transport, refunded=500)
+    if kind == "charge.refunded":
+        obj = events.charge(
+            payment.appreciation,
+            charge_id=payment.charge_id,
+            payment_intent=payment.payment_intent,
+            amount=550,
+            amount_refunded=550,
+            currency="usd",
+        )
+    else:
+        obj = events.refund(
+            refund_id="re_one",
+            charge_id=payment.charge_id,
+            payment_intent=payment.payment_intent,
+            amount=550,
+            currency="usd",
+        )
+
+    record = handle(events.event(kind, obj))
+
+    assert record.outcome == Outcome.IGNORED
+    assert "currency mismatch" in record.last_error
+    assert "is in USD, the record in EUR" in caplog.text
     assert _reload(payment).refunded_amount == 0
 
 
-def test_refund_above_the_amount_is_capped(payment):
+def test_a_charge_stripe_reports_in_another_currency_is_not_booked(payment, stripe_transport):
     handle(payment.completed())
-    handle(payment.refund_event("re_one", 400))
-    handle(payment.refund_event("re_two", 400))
-    assert _reload(payment).refunded_amount == 500
+    payment.charge_route(stripe_transport, refunded=500, currency="usd")
+    record = handle(payment.refund_event("re_one", 500))
+    assert record.outcome == Outcome.IGNORED
+    assert _reload(payment).refunded_amount == 0
 
 
 # --- disputes ----------------------------------------------------------------------------------
 
 
-def _dispute(payment, status, kind="charge.dispute.created", dispute_id="dp_one"):
-    return handle(payment.dispute_event(dispute_id, status, kind=kind))
+def _dispute(payment, status, kind="charge.dispute.created", dispute_id="dp_one", **extra):
+    return handle(payment.dispute_event(dispute_id, status, kind=kind, **extra))
 
 
 def test_dispute_created_opens_a_dispute(payment):
@@ -270,6 +358,124 @@ def test_inquiry_is_never_a_chargeback(payment, closed):
     assert _reload(payment).dispute_status == Dispute.NONE
 
 
+def test_inquiry_escalated_to_a_chargeback_counts_as_disputed(payment):
+    handle(payment.completed())
+    _dispute(payment, "warning_needs_response")
+    # The issuer escalates the same dispute; Stripe withdraws the money and updates it.
+    _dispute(payment, "needs_response", kind="charge.dispute.funds_withdrawn")
+    assert _reload(payment).dispute_status == Dispute.OPEN
+    _dispute(payment, "under_review", kind="charge.dispute.updated")
+    assert _reload(payment).dispute_status == Dispute.OPEN
+    _dispute(payment, "won", kind="charge.dispute.funds_reinstated")
+    assert _reload(payment).dispute_status == Dispute.WON
+
+
+def _withdrawal(amount=500, fee=2000, currency="eur"):
+    return events.dispute_balance_transaction(amount=-amount, fee=fee, currency=currency)
+
+
+def test_lost_dispute_records_stripes_dispute_fee_and_net_subtracts_it(payment, stripe_transport):
+    payment.fee_route(stripe_transport, fee=33)
+    handle(payment.completed())
+    withdrawal = _withdrawal()
+    _dispute(
+        payment, "needs_response", kind="charge.dispute.funds_withdrawn", balance_transactions=[withdrawal]
+    )
+    _dispute(payment, "lost", kind="charge.dispute.closed", balance_transactions=[withdrawal])
+
+    appreciation = _reload(payment)
+    assert (appreciation.dispute_status, appreciation.dispute_fee_amount) == (Dispute.LOST, 2000)
+    totals = selectors.totals(currency="EUR")
+    assert (totals.gross, totals.disputed, totals.fees, totals.dispute_fees) == (500, 500, 33, 2000)
+    assert totals.net == 500 - 500 - 33 - 2000
+
+
+@pytest.mark.parametrize(("returned_fee", "expected"), [(-2000, 0), (0, 2000)], ids=["fee-back", "fee-kept"])
+def test_won_dispute_keeps_the_fee_stripe_did_not_return(payment, returned_fee, expected):
+    handle(payment.completed())
+    withdrawal = _withdrawal()
+    reinstated = events.dispute_balance_transaction(amount=500, fee=returned_fee)
+    # The closing event arrives first; the earlier object (one transaction) must not win.
+    _dispute(payment, "won", kind="charge.dispute.closed", balance_transactions=[withdrawal, reinstated])
+    _dispute(
+        payment, "needs_response", kind="charge.dispute.funds_withdrawn", balance_transactions=[withdrawal]
+    )
+
+    appreciation = _reload(payment)
+    assert (appreciation.dispute_status, appreciation.dispute_fee_amount) == (Dispute.WON, expected)
+    assert selectors.totals(currency="EUR").net == 500 - expected
+
+
+def test_dispute_fee_settled_in_another_currency_is_not_subtracted(payment):
+    handle(payment.completed())
+    _dispute(
+        payment, "lost", kind="charge.dispute.closed", balance_transactions=[_withdrawal(currency="usd")]
+    )
+    appreciation = _reload(payment)
+    assert (appreciation.dispute_status, appreciation.dispute_fee_amount) == (Dispute.LOST, 0)
+
+
+def test_dispute_in_another_currency_is_ignored(payment, caplog):
+    handle(payment.completed())
+    record = _dispute(payment, "lost", kind="charge.dispute.closed", currency="usd")
+    assert record.outcome == Outcome.IGNORED and "currency mismatch" in record.last_error
+    assert _reload(payment).dispute_status == Dispute.NONE
+    # A later dispute event of ours does not pick the ignored one up either.
+    _dispute(payment, "needs_response", dispute_id="dp_two")
+    assert _reload(payment).dispute_status == Dispute.OPEN
+
+
+def test_dispute_events_handled_one_inside_another_end_with_all_events_state(payment, monkeypatch):
+    """A second worker's `closed` runs while `created` is on its way to the row lock: the state
+    is computed after the lock, from every stored event, so `created` cannot write OPEN over LOST."""
+    handle(payment.completed())
+    created = payment.dispute_event("dp_one", "needs_response", kind="charge.dispute.created")
+    closed = payment.dispute_event("dp_one", "lost", kind="charge.dispute.closed")
+    original = services.appreciation_dispute_record
+    calls = []
+
+    def interleaved(**kwargs):
+        calls.append(kwargs)
+        if len(calls) == 1:
+            handle(closed)
+        return original(**kwargs)
+
+    monkeypatch.setattr(services, "appreciation_dispute_record", interleaved)
+    handle(created)
+
+    assert len(calls) == 2
+    assert _reload(payment).dispute_status == Dispute.LOST
+
+
+# --- when the money arrived -----------------------------------------------------------------
+
+
+def test_paid_at_is_when_stripe_says_not_when_we_processed_it():
+    """A webhook retried for hours, or a reconcile run, must not move money to another month."""
+    payment = StripePayment(AppreciationFactory(amount=1000))
+    jan31 = int(datetime(2026, 1, 31, 22, 0, tzinfo=UTC).timestamp())
+    payload = payment.completed()
+    payload["created"] = jan31
+
+    handle(payload)
+
+    assert _reload(payment).paid_at == datetime(2026, 1, 31, 22, 0, tzinfo=UTC)
+    january = selectors.totals(
+        currency="EUR", start=datetime(2026, 1, 1, tzinfo=UTC), end=datetime(2026, 2, 1, tzinfo=UTC)
+    )
+    assert (january.payments, january.gross) == (1, 1000)
+
+
+def test_delayed_payment_is_paid_when_it_succeeded(payment):
+    completed = payment.completed_unpaid()
+    completed["created"] = int(datetime(2026, 3, 30, 9, tzinfo=UTC).timestamp())
+    succeeded = payment.async_succeeded()
+    succeeded["created"] = int(datetime(2026, 4, 2, 9, tzinfo=UTC).timestamp())
+    handle(succeeded)
+    handle(completed)
+    assert _reload(payment).paid_at == datetime(2026, 4, 2, 9, tzinfo=UTC)
+
+
 # --- out of order, not ours, duplicates, modes, failures ---------------------------------------
 
 
@@ -286,7 +492,8 @@ def test_dispute_before_completion_is_deferred_then_applied(payment):
     assert record.outcome == Outcome.PROCESSED
 
 
-def test_refund_before_completion_is_deferred_then_applied(payment):
+def test_refund_before_completion_is_deferred_then_applied(payment, stripe_transport):
+    payment.charge_route(stripe_transport, refunded=150)
     record = handle(payment.refund_event("re_one", 150))
     assert record.outcome == Outcome.DEFERRED
 
@@ -297,7 +504,8 @@ def test_refund_before_completion_is_deferred_then_applied(payment):
     assert record.outcome == Outcome.PROCESSED
 
 
-def test_charge_event_before_completion_maps_by_metadata(payment):
+def test_charge_event_before_completion_maps_by_metadata(payment, stripe_transport):
+    payment.charge_route(stripe_transport, refunded=100)
     deferred = _dispute(payment, "needs_response")
     handle(payment.charge_refunded(100))
 
@@ -344,7 +552,8 @@ def test_event_of_the_other_mode_is_stored_and_ignored(payment):
     assert _reload(payment).status == Status.PENDING
 
 
-def test_duplicate_event_changes_nothing(payment):
+def test_duplicate_event_changes_nothing(payment, stripe_transport):
+    payment.charge_route(stripe_transport, refunded=200)
     completed = payment.completed()
     first = handle(completed)
     refunded = payment.charge_refunded(200)
