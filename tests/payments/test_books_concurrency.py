@@ -89,8 +89,9 @@ def test_same_event_from_eight_workers_is_processed_once(payment, monkeypatch):
     assert (totals.payments, totals.gross, totals.fees, totals.net) == (1, 1000, 40, 960)
 
 
-def test_different_refund_events_at_once_all_count_exactly_once(payment):
+def test_different_refund_events_at_once_all_count_exactly_once(payment, stripe_transport):
     services.stripe_event_handle(payment.completed())
+    payment.charge_route(stripe_transport, refunded=100 * WORKERS)
     payloads = [payment.refund_event(f"re_{index}", 100) for index in range(WORKERS)]
     payloads += [payment.refund_event(f"re_{index}", 100, kind="refund.updated") for index in range(WORKERS)]
 
@@ -133,3 +134,29 @@ def test_lock_held_elsewhere_answers_503_and_a_redelivery_succeeds(payment, monk
     response = Client().post(URL, data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=header)
     assert response.status_code == 200
     assert Appreciation.objects.get().status == Appreciation.Status.PAID
+
+
+def test_dispute_events_at_once_end_with_the_state_of_all_of_them(payment):
+    """Created, funds withdrawn, updated and closed (lost) delivered by parallel workers: each
+    computes the state after taking the row lock, so the last writer knows every event."""
+    services.stripe_event_handle(payment.completed())
+    withdrawal = events.dispute_balance_transaction(amount=-1000, fee=2000)
+    payloads = [
+        payment.dispute_event("dp_1", "warning_needs_response", kind="charge.dispute.created"),
+        payment.dispute_event("dp_1", "needs_response", kind="charge.dispute.updated"),
+        payment.dispute_event(
+            "dp_1", "needs_response", kind="charge.dispute.funds_withdrawn", balance_transactions=[withdrawal]
+        ),
+        payment.dispute_event(
+            "dp_1", "lost", kind="charge.dispute.closed", balance_transactions=[withdrawal]
+        ),
+    ] * 2
+
+    statuses = _post_all(payloads)
+
+    assert set(statuses) <= {200, 503}
+    for payload, status in zip(payloads, statuses, strict=True):
+        if status == 503:  # a lock wait ran out: Stripe redelivers
+            services.stripe_event_handle(payload)
+    appreciation = Appreciation.objects.get()
+    assert (appreciation.dispute_status, appreciation.dispute_fee_amount) == (Appreciation.Dispute.LOST, 2000)

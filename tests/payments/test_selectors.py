@@ -1,12 +1,15 @@
 """payments.selectors against states the webhook state machine produces."""
 
 from datetime import date, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import translation
 
 from payments import selectors
 from payments.models import Appreciation
+from payments.panel import export_rows
 from tests.factories import AppreciationFactory, ArticleFactory
 
 pytestmark = pytest.mark.django_db
@@ -76,3 +79,52 @@ def test_month_and_day_follow_the_site_time_zone():
 
     assert months == [(date(2026, 10, 1), 1), (date(2026, 11, 1), 1)]
     assert days == [(date(2026, 10, 31), 1), (date(2026, 11, 1), 1)]
+
+
+def test_dispute_fees_are_subtracted_from_net():
+    paid_at = datetime(2026, 11, 2, tzinfo=AMS)
+    AppreciationFactory(
+        amount=1000,
+        status=PAID,
+        paid_at=paid_at,
+        fee_amount=40,
+        dispute_status=Appreciation.Dispute.LOST,
+        dispute_fee_amount=2000,
+    )
+    AppreciationFactory(
+        amount=500,
+        status=PAID,
+        paid_at=paid_at,
+        fee_amount=33,
+        dispute_status=Appreciation.Dispute.WON,
+        dispute_fee_amount=2000,
+    )
+    totals = selectors.totals(currency="EUR")
+    assert (totals.gross, totals.disputed, totals.fees, totals.dispute_fees) == (1500, 1000, 73, 4000)
+    assert totals.net == 1500 - 1000 - 73 - 4000
+    lost = Appreciation.objects.get(dispute_status=Appreciation.Dispute.LOST)
+    [(_article, per_article)] = selectors.totals_by_article(currency="EUR", article=lost.article)
+    assert (per_article.dispute_fees, per_article.net) == (2000, 1000 - 1000 - 40 - 2000)
+
+
+def test_csv_export_net_follows_the_selectors_fee_rules():
+    """A fee settled in another currency is not subtracted (nor shown as if it were in this one);
+    dispute fees are; each row's net adds up to the selectors' net."""
+    paid_at = datetime(2026, 11, 2, tzinfo=AMS)
+    AppreciationFactory(amount=1000, status=PAID, paid_at=paid_at, fee_amount=55, settlement_currency="USD")
+    AppreciationFactory(amount=800, status=PAID, paid_at=paid_at, fee_amount=37, settlement_currency="EUR")
+    AppreciationFactory(
+        amount=700,
+        status=PAID,
+        paid_at=paid_at,
+        fee_amount=35,
+        dispute_status=Appreciation.Dispute.LOST,
+        dispute_fee_amount=2000,
+    )
+
+    with translation.override("en"):
+        header, *rows = list(export_rows(author=None, start=None, end=None))
+
+    fee, net = header.index("fee"), header.index("net")
+    assert [(row[fee], row[net]) for row in rows] == [("", "10.00"), ("0.37", "7.63"), ("0.35", "-20.35")]
+    assert sum(Decimal(row[net]) * 100 for row in rows) == selectors.totals(currency="EUR").net
