@@ -2,10 +2,10 @@
 
 What is cached: GET/HEAD of the public reading pages (`CACHED_VIEWS`: home, article, section,
 author, feeds, sitemap) for requests without a session or messages cookie and without a query
-string other than `?page=<n>`. Only a 200 that sets no cookie, does not vary on Cookie and is
-not private/no-store is stored, so a page carrying a CSRF token or anything personal never
-enters the shared cache. `?cancelled=` (the widget refilling a reader's own choice), the panel
-and the payment pages are never cached.
+string other than `?page=<n>`, looked up before any other middleware runs. Only a 200 that
+sets no cookie, does not vary on Cookie and is not private/no-store is stored, so a page
+carrying a CSRF token or anything personal never enters the shared cache. `?cancelled=` (the
+widget refilling a reader's own choice), the panel and the payment pages are never cached.
 
 Invalidation: one "generation" number lives in the cache and is stored inside every entry; an
 entry from another generation is a miss. `page_cache_invalidate()` bumps it, after the commit,
@@ -57,7 +57,7 @@ CACHED_VIEWS = frozenset(
 # `?cancelled=`) goes to the view, so the number of keys per page stays bounded.
 _CACHEABLE_QUERY = re.compile(r"(?:page=\d{1,6})?")
 _PRIVATE_DIRECTIVES = ("private", "no-store", "no-cache")
-# Headers the outer middleware (SecurityMiddleware, WhiteNoise) adds again on every answer.
+# Never replayed: a cookie is never stored anyway, and the server adds its own Date.
 _NOT_STORED = frozenset({"set-cookie", "date"})
 # Panel URL names (model admin add/change/delete, and changelist actions) that write.
 _PANEL_WRITES = ("_add", "_change", "_changelist", "_delete")
@@ -160,6 +160,8 @@ def page_cache_key(request: HttpRequest) -> str | None:
     query = request.META.get("QUERY_STRING", "")
     if not _CACHEABLE_QUERY.fullmatch(query):
         return None
+    if request.path_info.startswith((settings.STATIC_URL, settings.MEDIA_URL)):
+        return None  # WhiteNoise's and the proxy's
     # get_host() validates against ALLOWED_HOSTS (400 otherwise), as the full stack would.
     host = request.get_host()
     path = request.path
@@ -221,7 +223,13 @@ def _conditional(request: HttpRequest, response: HttpResponse, *, etag: str, sto
 
 
 class PageCacheMiddleware:
-    """Serve and store anonymous reading pages; place right after Security/WhiteNoise."""
+    """Serve and store anonymous reading pages; the first middleware.
+
+    First, so a hit runs nothing else: the headers the middleware below adds (security
+    headers, Content-Security-Policy, X-Frame-Options, Content-Language) are stored with the
+    page. SecurityMiddleware's HTTPS redirect still applies: an http:// request has its own
+    key and is redirected before anything could be stored under it.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response

@@ -54,12 +54,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Anonymous reading pages are answered from the cache here, before anything else runs;
+    # each stored page keeps the headers the middleware below added (CSP, security headers).
+    "articles.caching.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    # Before the page cache, so cached pages get the Content-Security-Policy header too.
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Anonymous reading pages are answered from the cache here, before sessions and CSRF.
-    "articles.caching.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
