@@ -110,6 +110,28 @@ def hit(checks: list[tuple[str, str, Rate | None]], *, now: float | None = None)
     return exceeded
 
 
+def already_over(checks: list[tuple[str, str, Rate | None]], *, now: float | None = None) -> Exceeded | None:
+    """Whether a limit is used up already, without counting: one read, so a flood from one
+    client is answered before any form or page work. hit() still counts what gets through."""
+    if not settings.RATELIMIT_ENABLED:
+        return None
+    now = time.time() if now is None else now
+    keys = {}
+    for name, identity, rate in checks:
+        if rate is not None:
+            window = int(now // rate.seconds)
+            keys[_key(name, identity, window)] = (name, rate, window)
+    try:
+        counts = cache.get_many(list(keys))
+    except Exception:
+        logger.exception("Rate limits could not be read; allowing the attempt")
+        return None
+    for key, (name, rate, window) in keys.items():
+        if int(counts.get(key) or 0) >= rate.count:
+            return Exceeded(name=name, retry_after=max(1, int((window + 1) * rate.seconds - now)))
+    return None
+
+
 def checkout_limits(*, ip: str, article_id: int, form_key: str) -> list[tuple[str, str, Rate | None]]:
     """The limits on starting a checkout, from settings (RATELIMIT_CHECKOUT_*)."""
     bucket = ip_bucket(ip)

@@ -12,6 +12,7 @@ import ipaddress
 import logging
 from collections.abc import Callable
 from functools import wraps
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -121,3 +122,35 @@ class SecureAdminConfig(PanelAdminConfig):
     """The admin with the panel site that requires an OTP device when ADMIN_REQUIRE_2FA=1."""
 
     default_site = "payments.twofactor.TwoFactorPanelSite"
+
+
+# Personal data Stripe puts on sessions, charges and payment intents. We keep what the books
+# need (ids, amounts, states) and blank these before an event is stored.
+_PERSONAL_KEYS = frozenset(
+    {
+        "customer_details",
+        "customer_email",
+        "billing_details",
+        "receipt_email",
+        "shipping",
+        "shipping_details",
+        "email",
+        "phone",
+    }
+)
+
+
+def stripe_payload_redact(payload: Any) -> Any:
+    """A copy of a Stripe object or event with the reader's email, name, phone and address blanked.
+
+    Stripe collects the email on its checkout page; we never need it (Stripe sends receipts),
+    so it must not be copied into our database with a stored event (payments.StripeEvent).
+    """
+    if isinstance(payload, dict):
+        return {
+            key: None if key in _PERSONAL_KEYS else stripe_payload_redact(value)
+            for key, value in payload.items()
+        }
+    if isinstance(payload, list):
+        return [stripe_payload_redact(item) for item in payload]
+    return payload

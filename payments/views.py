@@ -67,16 +67,18 @@ def _form_key(nonce: str, request: HttpRequest) -> str:
     return hashlib.sha256(seen.encode("utf-8", "replace")).hexdigest()[:32]
 
 
-def _too_many(
-    request: HttpRequest, article: Article, form: AppreciationForm, retry_after: int
-) -> HttpResponse:
+def _too_many(request: HttpRequest, article: Article, retry_after: int) -> HttpResponse:
+    """A short page, not the whole form again: under a flood this answer must stay cheap."""
     minutes = max(1, -(-retry_after // 60))
-    error = _(
+    message = _(
         "Too many payment attempts came from your connection. Nothing was charged. "
         "Please try again in %(minutes)s minutes."
     ) % {"minutes": minutes}
-    response = _appreciate_page(request, article, form, status=429, error=error)
+    response = render(
+        request, "payments/rate_limited.html", {"article": article, "message": message}, status=429
+    )
     response["Retry-After"] = str(retry_after)
+    response["Cache-Control"] = "private, no-store"
     return response
 
 
@@ -84,9 +86,18 @@ def _too_many(
 @same_origin_required
 @require_POST
 def appreciate(request: HttpRequest, ref: str) -> HttpResponse:
-    """Start a checkout. Anti-abuse order: origin (403), article (404), bot checks (silent 303),
-    form (400), rate limits (429), then the pending record and Stripe."""
+    """Start a checkout. Anti-abuse order: origin (403), article (404), a used-up limit (429,
+    before any form work), bot checks (silent 303), form (400), counting against the limits
+    (429), then the pending record and Stripe."""
     article = _article_for_appreciation(ref)
+    ip = client_ip(request)
+    used_up = ratelimit.already_over(
+        ratelimit.checkout_limits(
+            ip=ip, article_id=article.pk, form_key=_form_key(str(request.POST.get("nonce", "")), request)
+        )
+    )
+    if used_up is not None:
+        return _too_many(request, article, used_up.retry_after)
     locale = checkout.checkout_locale(translation.get_language())
     form = AppreciationForm(request.POST, locale=locale, action=request.path)
     verdict = form.submission_verdict()
@@ -103,11 +114,9 @@ def appreciate(request: HttpRequest, ref: str) -> HttpResponse:
         return _appreciate_page(request, article, form, status=400)
     data = form.cleaned_data
     form_key = _form_key(data["nonce"], request)
-    exceeded = ratelimit.hit(
-        ratelimit.checkout_limits(ip=client_ip(request), article_id=article.pk, form_key=form_key)
-    )
+    exceeded = ratelimit.hit(ratelimit.checkout_limits(ip=ip, article_id=article.pk, form_key=form_key))
     if exceeded is not None:
-        return _too_many(request, article, form, exceeded.retry_after)
+        return _too_many(request, article, exceeded.retry_after)
     try:
         appreciation, session = checkout.appreciation_checkout_start(
             checkout.CheckoutRequest(
