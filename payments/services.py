@@ -80,6 +80,10 @@ class InvalidEvent(ValueError):
     """A verified body that lacks what every Stripe event has (id, type, created, data.object)."""
 
 
+class ChargeUnavailable(Exception):
+    """Stripe could not tell a charge's current state; the event fails and is retried."""
+
+
 class _Ignore(Exception):
     """Raised by a handler for an event that must not change money; the reason is kept on the event."""
 
@@ -458,7 +462,12 @@ def _refund_sync(appreciation: Appreciation, charge_id: str) -> None:
         raise _Ignore("no charge to look the refunded amount up")
     with transaction.atomic():
         _locked(appreciation.pk)
-        charge = stripe_api.charge_retrieve(charge_id)
+        try:
+            charge = stripe_api.charge_retrieve(charge_id)
+        except stripe_api.PaymentProviderError as exc:
+            raise ChargeUnavailable(
+                f"charge {charge_id} could not be fetched from Stripe; retried later"
+            ) from exc
         _check_currency(appreciation, charge)
         amount = charge.get("amount_refunded")
         if charge.get("amount") != appreciation.amount or not isinstance(amount, int):

@@ -269,6 +269,7 @@ def test_refund_event_fails_for_a_retry_when_the_charge_cannot_be_fetched(paymen
 
     record = StripeEvent.objects.get(stripe_event_id=payload["id"])
     assert (record.outcome, _reload(payment).refunded_amount) == (Outcome.FAILED, 0)
+    assert record.last_error.startswith(f"ChargeUnavailable: charge {payment.charge_id} could not be fetched")
     payment.charge_route(stripe_transport, refunded=200)
     assert handle(payload).outcome == Outcome.PROCESSED  # Stripe's retry, or stripe_reconcile
     assert _reload(payment).refunded_amount == 200
@@ -317,6 +318,16 @@ def test_a_charge_stripe_reports_in_another_currency_is_not_booked(payment, stri
     record = handle(payment.refund_event("re_one", 500))
     assert record.outcome == Outcome.IGNORED
     assert _reload(payment).refunded_amount == 0
+
+
+def test_partial_refund_then_lost_dispute_never_counts_the_refunded_part_twice(payment, stripe_transport):
+    handle(payment.completed())
+    payment.charge_route(stripe_transport, refunded=150)
+    handle(payment.refund_event("re_one", 150))
+    _dispute(payment, "lost", kind="charge.dispute.closed")
+    totals = selectors.totals(currency="EUR")
+    # gross 500, refunded 150, the remaining 350 lost to the dispute: nothing left, never below.
+    assert (totals.refunded, totals.disputed, totals.net) == (150, 350, 0)
 
 
 # --- disputes ----------------------------------------------------------------------------------
