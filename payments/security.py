@@ -16,8 +16,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from payments.panel_apps import PanelAdminConfig
 
@@ -154,3 +155,30 @@ def stripe_payload_redact(payload: Any) -> Any:
     if isinstance(payload, list):
         return [stripe_payload_redact(item) for item in payload]
     return payload
+
+
+class RejectNulBytesMiddleware:
+    """400 for a NUL byte in the path or query string, before anything reaches the database.
+
+    PostgreSQL refuses NUL in text and raises, so an admin filter like `?status__exact=%00`
+    would otherwise be a 500. Form fields need no help: Django's CharField refuses NUL with a
+    message of its own.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" in request.path or any("\x00" in key or "\x00" in value for key, value in _pairs(request)):
+            logger.info("Request with a NUL byte in its URL refused")
+            return HttpResponseBadRequest(
+                _("This address contains characters we cannot read."),
+                content_type="text/plain; charset=utf-8",
+            )
+        return self.get_response(request)
+
+
+def _pairs(request: HttpRequest):
+    for key, values in request.GET.lists():
+        for value in values:
+            yield key, value

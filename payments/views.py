@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 
 # Stripe session ids are `cs_test_…` / `cs_live_…` with letters and digits; anything else is not ours.
 _SESSION_ID = re.compile(r"^cs_(?:test|live)_[A-Za-z0-9_]{1,250}$")
+# What Article.slug (a SlugField) or a primary key can look like.
+_REF = re.compile(r"[-a-zA-Z0-9_]{1,220}")
 
 
 def _see_other(url: str) -> HttpResponse:
@@ -40,6 +42,9 @@ def _see_other(url: str) -> HttpResponse:
 
 def _article_for_appreciation(ref: str) -> Article:
     """Only a published article with appreciation on; the slug or pk comes from the URL, never the POST."""
+    if not _REF.fullmatch(ref):
+        # Not a slug or pk: never reaches the database (a NUL byte would make PostgreSQL raise).
+        raise Http404
     articles = Article.objects.published().filter(appreciation_enabled=True).select_related("author")
     # isdigit() is true for "²" and "٣", which int() refuses or reads as another number.
     lookup = {"pk": int(ref)} if ref.isascii() and ref.isdecimal() and len(ref) < 19 else {"slug": ref}
