@@ -18,6 +18,8 @@ from django.conf import settings
 from django.core import signing
 from django.utils.translation import gettext_lazy as _
 
+from feedback.forms import reasons_field
+from feedback.reasons import reason_choices
 from payments import money
 
 # The per-form nonce only feeds a hash; anything else is dropped and replaced.
@@ -100,6 +102,7 @@ class AppreciationForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
+    reasons = reasons_field()
     message = forms.CharField(
         label=_("A message for the author (optional)"),
         max_length=1000,
@@ -127,6 +130,7 @@ class AppreciationForm(forms.Form):
             (amount, money.format_money(amount, self.limits.currency, locale))
             for amount in self.limits.presets
         ]
+        self.fields["reasons"].choices = reason_choices(locale)
         if not self.is_bound and not self.initial.get("nonce"):
             self.initial["nonce"] = uuid.uuid4().hex
         if not self.is_bound:
@@ -209,6 +213,7 @@ class AppreciationForm(forms.Form):
             ),
             Field("cover_fee", wrapper_class="appreciation-fee"),
             Div(
+                Field("reasons", wrapper_class="appreciation-reasons"),
                 Field("display_name"),
                 Field("message"),
                 Field("is_public"),
@@ -221,6 +226,8 @@ class AppreciationForm(forms.Form):
             Div(Field("website"), css_class="appreciation-hp", aria_hidden="true"),
             HTML('<p class="appreciation-total" data-total hidden aria-live="polite"></p>'),
             Submit("pay", _("Appreciate"), css_class="appreciation-submit"),
+            # "Send without paying": reasons and message only (feedback.views.feedback_send).
+            HTML('{% include "feedback/free_submit.html" %}'),
         )
         return helper
 

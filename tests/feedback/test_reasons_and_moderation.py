@@ -148,7 +148,11 @@ def test_paying_reader_sends_reasons_with_the_appreciation_and_one_checkout_is_c
 
     stripe_transport.on("POST", r"/v1/checkout/sessions", created)
     data = form_data(
-        preset="500", nonce="nonce-reasons-1", reasons=["well_researched", "local_knowledge"], message="Dank"
+        preset="500",
+        nonce="nonce-reasons-1",
+        client_nonce="visitor-nonce-1",  # filled by the widget script; only it lets a double click dedupe
+        reasons=["well_researched", "local_knowledge"],
+        message="Dank",
     )
     for _ in range(2):  # a double click
         response = client.post("/en/payments/appreciate/met-redenen/", data)
