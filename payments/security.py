@@ -146,10 +146,14 @@ def stripe_payload_redact(payload: Any) -> Any:
 
     Stripe collects the email on its checkout page; we never need it (Stripe sends receipts),
     so it must not be copied into our database with a stored event (payments.StripeEvent).
+    NUL characters are dropped from strings too: PostgreSQL cannot store them, and a signed
+    event must never turn into a 500 that Stripe retries for days.
     """
+    if isinstance(payload, str):
+        return payload.replace("\x00", "")
     if isinstance(payload, dict):
         return {
-            key: None if key in _PERSONAL_KEYS else stripe_payload_redact(value)
+            stripe_payload_redact(key): None if key in _PERSONAL_KEYS else stripe_payload_redact(value)
             for key, value in payload.items()
         }
     if isinstance(payload, list):

@@ -34,6 +34,7 @@ from django.utils import timezone
 from articles.caching import page_cache_invalidate
 from payments import notifications, stripe_api
 from payments.models import Appreciation, StripeEvent
+from payments.security import stripe_payload_redact
 
 logger = logging.getLogger(__name__)
 
@@ -700,6 +701,8 @@ def stripe_event_handle(event: dict[str, Any]) -> StripeEvent:
     Raises InvalidEvent for a body that is not an event, EventBusy when a lock is not had quickly,
     and EventProcessingError (after recording attempts and the error) when processing failed.
     """
+    # Only what the books need is kept: no reader emails or addresses, nothing PostgreSQL refuses.
+    event = stripe_payload_redact(event)
     record = _event_store(event)
     try:
         record = _event_process(record.pk)
