@@ -181,6 +181,85 @@ def test_chart_groups_long_periods_into_buckets():
     assert sum(bucket["net"] for bucket in chart["buckets"]) == 1500
 
 
+def _bars(content: str) -> list[dict[str, float]]:
+    """The chart's bars as numbers; float() fails on a localized "12,5", which SVG cannot read."""
+    svg = re.search(r"<svg class=\"panel-chart\".*?</svg>", content, re.S).group(0)
+    return [
+        {name: float(value) for name, value in re.findall(r'(x|y|width|height)="([^"]*)"', rect)}
+        for rect in re.findall(r"<rect [^>]*>", svg)
+    ]
+
+
+def test_chart_draws_a_bar_for_a_day_with_a_small_net_on_the_dutch_dashboard(client):
+    user, author = author_login("anna")
+    paid(ArticleFactory(author=author), paid_at=at(10), amount=250, fee=29)  # net € 2,21
+    client.force_login(user)
+    response = client.get(reverse("admin:index"), FEBRUARY)
+    assert response.context["chart"]["buckets"][9]["net"] == 221
+    bars = _bars(response.content.decode())
+    assert len(bars) == 28
+    tenth = bars[9]
+    assert tenth["height"] > 0
+    assert tenth["width"] > 0
+    assert [bar["height"] for index, bar in enumerate(bars) if index != 9] == [0] * 27
+
+
+def test_chart_coordinates_are_plain_numbers_in_english_too(client, books):
+    user, _ = books["a"]
+    client.force_login(user)
+    bars = _bars(client.get("/en/admin/", FEBRUARY).content.decode())
+    assert sum(1 for bar in bars if bar["height"] > 0) == 5  # 3 to 7 February
+
+
+def test_chart_labels_a_few_dates_when_there_are_many_days():
+    from payments.selectors import Totals
+
+    days = [(date(2026, 2, day), Totals(currency="EUR", payments=1, gross=500)) for day in range(1, 29)]
+    chart = chart_for(days, first=date(2026, 2, 1), last=date(2026, 4, 30), currency="EUR")
+    assert len(chart["buckets"]) == 89
+    labels = chart["labels"]
+    assert len(labels) == 7
+    assert (labels[0]["day"], labels[-1]["day"]) == (date(2026, 2, 1), date(2026, 4, 30))
+    assert (labels[0]["edge"], labels[-1]["edge"]) == ("first", "last")
+    # A phone keeps the first, the middle and the last.
+    assert [label["day"] for label in labels if not label["minor"]] == [
+        date(2026, 2, 1),
+        date(2026, 3, 17),
+        date(2026, 4, 30),
+    ]
+    lefts = [float(label["left"]) for label in labels]
+    assert lefts == sorted(lefts)
+    assert 0 < lefts[0] < 1 and 99 < lefts[-1] < 100
+
+
+def test_short_periods_label_every_day():
+    from payments.selectors import Totals
+
+    days = [(date(2026, 2, 2), Totals(currency="EUR", payments=1, gross=500))]
+    chart = chart_for(days, first=date(2026, 2, 1), last=date(2026, 2, 3), currency="EUR")
+    assert [label["day"].day for label in chart["labels"]] == [1, 2, 3]
+    assert all(not label["minor"] for label in chart["labels"])
+
+
+def test_dashboard_shows_dispute_fees_next_to_stripe_fees(client):
+    user, author = author_login("anna")
+    paid(
+        ArticleFactory(author=author),
+        paid_at=at(10),
+        amount=2000,
+        fee=55,
+        dispute_status="won",
+        dispute_fee_amount=1500,
+    )
+    client.force_login(user)
+    response = client.get("/en/admin/", FEBRUARY)
+    overall = response.context["overall"]
+    assert overall["dispute_fees"] == "€15.00"
+    assert overall["net"] == "€4.45"  # 2000 - 55 - 1500
+    terms = re.findall(r"<dt>(.*?)</dt>", response.content.decode())
+    assert terms[terms.index("Stripe fees") + 1] == "Dispute fees"
+
+
 def test_reader_messages_are_escaped_on_the_dashboard(client):
     user, author = author_login("anna")
     paid(

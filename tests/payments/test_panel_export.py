@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -170,17 +171,31 @@ def test_statement_per_author_and_month_in_the_site_time_zone(client, two_author
     _, _, article_a, _, author_b, _ = two_authors
     paid(article_a, paid_at=datetime(2026, 1, 31, 23, 30, tzinfo=UTC), amount=1000, fee=40)  # February here
     paid(article_a, paid_at=datetime(2026, 1, 15, 12, tzinfo=UTC), amount=300, fee=29, refunded_amount=300)
-    paid(article_a, paid_at=datetime(2026, 2, 20, 12, tzinfo=UTC), amount=700, fee=35, dispute_status="lost")
+    paid(
+        article_a,
+        paid_at=datetime(2026, 2, 20, 12, tzinfo=UTC),
+        amount=700,
+        fee=35,
+        dispute_status="lost",
+        dispute_fee_amount=1500,
+    )
     client.force_login(editor_login())
     params = {"period": "custom", "start": "2026-01-01", "end": "2026-02-28"}
     page = client.get(reverse("admin:panel-statement"), params)
     assert page.status_code == 200
     rows = rows_of(client.get(reverse("admin:panel-statement-csv"), params))
+    assert rows[0][4:7] == ["gross", "fees", "dispute fees"]
+    # Net subtracts the dispute fee: 1700 - 700 disputed - 75 fees - 1500 dispute fee.
     assert rows[1:] == [
-        ["Anna", "2026-01", "0", "1", "3.00", "0.29", "3.00", "0.00", "-0.29", "EUR", "0"],
-        ["Anna", "2026-02", "1", "2", "17.00", "0.75", "0.00", "7.00", "9.25", "EUR", "0"],
-        ["Bram", "2026-02", "1", "1", "50.00", "1.00", "0.00", "0.00", "49.00", "EUR", "0"],
+        ["Anna", "2026-01", "0", "1", "3.00", "0.29", "0.00", "3.00", "0.00", "-0.29", "EUR", "0"],
+        ["Anna", "2026-02", "1", "2", "17.00", "0.75", "15.00", "0.00", "7.00", "-5.75", "EUR", "0"],
+        ["Bram", "2026-02", "1", "1", "50.00", "1.00", "0.00", "0.00", "0.00", "49.00", "EUR", "0"],
     ]
+    with translation.override("en"):
+        english = client.get(reverse("admin:panel-statement"), params).content.decode()
+    cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", english)
+    assert cells[cells.index("Stripe fees") + 1] == "Dispute fees"
+    assert "€15.00" in cells
     only_b = rows_of(client.get(reverse("admin:panel-statement-csv"), {**params, "author": author_b.pk}))
     assert [row[0] for row in only_b[1:]] == ["Bram"]
     assert "Anna" in page.content.decode()

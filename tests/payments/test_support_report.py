@@ -64,6 +64,7 @@ def test_json_report_has_totals_per_author_and_article_in_minor_units(books):
             "disputed": 0,
             "fees": 103,
             "fees_missing": 0,
+            "dispute_fees": 0,
             "net": 697,
         }
     ]
@@ -116,9 +117,36 @@ def test_text_report_shows_amounts_in_major_units(books):
     assert text.startswith("Per author")
     assert "Anna de Vries (anna)" in text
     anna_line = next(line for line in text.splitlines() if line.startswith("Anna de Vries"))
-    assert anna_line.split()[-8:] == ["EUR", "3", "2", "18.00", "10.00", "0.00", "1.03", "6.97"]
+    # gross, refunded, disputed, fees, dispute fees, net
+    assert anna_line.split()[-9:] == ["EUR", "3", "2", "18.00", "10.00", "0.00", "1.03", "0.00", "6.97"]
     assert "(1 fees missing)" in text
     assert "De markt (markt)" in text and "USD" in text
+
+
+def test_dispute_fees_are_reported_beside_stripe_fees_and_subtracted_from_net():
+    author = AuthorFactory(slug="cas", name="Cas Smit")
+    article = ArticleFactory(slug="kust", title="De kust", author=author)
+    paid_at = datetime(2026, 11, 10, 12, tzinfo=AMS)
+    AppreciationFactory(
+        article=article,
+        amount=2000,
+        status=PAID,
+        paid_at=paid_at,
+        fee_amount=55,
+        dispute_status=Appreciation.Dispute.WON,
+        dispute_fee_amount=1500,
+    )
+    AppreciationFactory(article=article, amount=500, status=PAID, paid_at=paid_at, fee_amount=33)
+
+    totals = json.loads(report("--json"))["authors"][0]["totals"][0]
+    assert (totals["fees"], totals["dispute_fees"], totals["net"]) == (88, 1500, 2500 - 88 - 1500)
+    assert list(totals) == sorted(totals)  # sort_keys: the order is stable too
+
+    text = report().splitlines()
+    header = text[1].split()
+    assert header[header.index("fees") + 1] == "disp.fees"
+    cas_line = next(line for line in text if line.startswith("Cas Smit"))
+    assert cas_line.split()[-6:] == ["25.00", "0.00", "0.00", "0.88", "15.00", "9.12"]
 
 
 def test_text_report_without_payments_says_so():

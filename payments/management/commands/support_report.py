@@ -10,8 +10,10 @@ the panel shows). `--json` prints this stable form, amounts as integers in minor
      "articles": [{"slug", "title", "author", "totals": [TOTALS, ...]}, ...]}
 
     TOTALS = {"currency", "payments", "supporters", "gross", "refunded", "disputed",
-              "fees", "fees_missing", "net"}
+              "fees", "fees_missing", "dispute_fees", "net"}
 
+`dispute_fees` is what Stripe charged for disputes (kept even when a dispute is won); `net`
+already subtracts it: net = gross - refunded - disputed - fees - dispute_fees.
 Lists are sorted by slug, totals by currency; keys never disappear (null when unset).
 """
 
@@ -26,7 +28,27 @@ from articles.models import Article, Author
 from payments import selectors
 from payments.money import format_plain
 
-TOTAL_FIELDS = ("payments", "supporters", "gross", "refunded", "disputed", "fees", "fees_missing", "net")
+TOTAL_FIELDS = (
+    "payments",
+    "supporters",
+    "gross",
+    "refunded",
+    "disputed",
+    "fees",
+    "fees_missing",
+    "dispute_fees",
+    "net",
+)
+# The text report's money columns, in order: dispute fees beside Stripe's fees.
+TEXT_MONEY = (
+    ("gross", 10),
+    ("refunded", 10),
+    ("disputed", 10),
+    ("fees", 9),
+    ("dispute_fees", 9),
+    ("net", 10),
+)
+TEXT_HEADINGS = {"dispute_fees": "disp.fees"}
 
 
 def month_range(text: str) -> tuple[datetime, datetime]:
@@ -44,7 +66,7 @@ def _totals_dict(totals: selectors.Totals) -> dict[str, Any]:
 
 
 class Command(BaseCommand):
-    help = "Totals per author and per article (gross, refunded, disputed, fees, net)."
+    help = "Totals per author and per article (gross, refunded, disputed, fees, dispute fees, net)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--author", help="only this author (slug)")
@@ -101,8 +123,9 @@ class Command(BaseCommand):
             self._write_text(report)
 
     def _write_text(self, report: dict[str, Any]) -> None:
-        header = f"{'':40} {'cur':3} {'pays':>5} {'supp':>5} {'gross':>10} {'refunded':>10} "
-        header += f"{'disputed':>10} {'fees':>9} {'net':>10}"
+        header = f"{'':40} {'cur':3} {'pays':>5} {'supp':>5} " + " ".join(
+            f"{TEXT_HEADINGS.get(name, name):>{width}}" for name, width in TEXT_MONEY
+        )
         for title, rows, label in (
             ("Per author", report["authors"], lambda entry: f"{entry['name']} ({entry['slug']})"),
             ("Per article", report["articles"], lambda entry: f"{entry['title']} ({entry['slug']})"),
@@ -114,13 +137,12 @@ class Command(BaseCommand):
             for entry in rows:
                 for totals in entry["totals"]:
                     cur = totals["currency"]
-                    money = [
-                        format_plain(totals[name], cur)
-                        for name in ("gross", "refunded", "disputed", "fees", "net")
-                    ]
+                    money = " ".join(
+                        f"{format_plain(totals[name], cur):>{width}}" for name, width in TEXT_MONEY
+                    )
                     missing = f" ({totals['fees_missing']} fees missing)" if totals["fees_missing"] else ""
                     self.stdout.write(
                         f"{label(entry)[:40]:40} {cur:3} {totals['payments']:>5} {totals['supporters']:>5} "
-                        f"{money[0]:>10} {money[1]:>10} {money[2]:>10} {money[3]:>9} {money[4]:>10}{missing}"
+                        f"{money}{missing}"
                     )
             self.stdout.write("")
