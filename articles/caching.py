@@ -188,12 +188,17 @@ def _storable(request: HttpRequest, response: HttpResponseBase) -> bool:
 def _public_headers(response: HttpResponseBase, *, etag: str, stored_at: float) -> None:
     response["ETag"] = etag
     response["Last-Modified"] = http_date(stored_at)
+    # Browsers revalidate every time (a cheap 304 through the ETag): a reader who pays and goes
+    # back to the article must see their appreciation, not the copy from before. Shared caches
+    # (nginx, a CDN) may keep the page for s-maxage seconds, which they prefer over max-age.
+    # No stale-while-revalidate: a browser would show the stale copy first; nginx serves stale
+    # while updating on its own (proxy_cache_use_stale updating).
     patch_cache_control(
         response,
         public=True,
-        max_age=settings.PAGE_CACHE_MAX_AGE,
+        max_age=0,
+        must_revalidate=True,
         s_maxage=settings.PAGE_CACHE_S_MAXAGE,
-        stale_while_revalidate=settings.PAGE_CACHE_STALE_WHILE_REVALIDATE,
     )
     # LocaleMiddleware adds "Vary: Accept-Language" to unprefixed (Dutch) URLs, but with
     # prefix_default_language=False the URL alone decides the language; a shared cache

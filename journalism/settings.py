@@ -124,10 +124,8 @@ else:
 # they show changes; the timeout only bounds how late a scheduled article reaches the lists.
 PAGE_CACHE_ALIAS = "default"
 PAGE_CACHE_TIMEOUT = 300
-# Short for browsers and proxies, because supporter counts change.
-PAGE_CACHE_MAX_AGE = 15
+# Seconds a shared cache (nginx, a CDN) may keep a page; browsers always revalidate (ETag, 304).
 PAGE_CACHE_S_MAXAGE = 10
-PAGE_CACHE_STALE_WHILE_REVALIDATE = 30
 # Each process keeps its most used pages in memory and checks the generation in the shared
 # cache at most this often, so a change elsewhere reaches every process within a second.
 PAGE_CACHE_LOCAL_SECONDS = 1.0

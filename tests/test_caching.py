@@ -18,7 +18,8 @@ from tests.stripe_fakes import signed_webhook
 
 pytestmark = pytest.mark.django_db
 
-PUBLIC = "public, max-age=15, s-maxage=10, stale-while-revalidate=30"
+# Browsers revalidate every time (so a reader who just paid sees it); shared caches keep 10 s.
+PUBLIC = "public, max-age=0, must-revalidate, s-maxage=10"
 
 
 @pytest.fixture(autouse=True)
@@ -76,6 +77,27 @@ def test_public_page_headers_let_shared_caches_keep_it_briefly(client, article):
     assert hit["X-Frame-Options"] == "DENY"
     assert hit["Cache-Control"] == PUBLIC
     assert hit["X-Content-Type-Options"] == "nosniff"
+
+
+def test_browsers_must_revalidate_and_after_a_payment_get_the_new_page(
+    client, django_capture_on_commit_callbacks
+):
+    """A reader's browser keeps no copy it may show unasked: back on the article after paying,
+    its conditional request gets the page with their appreciation, not a 304 for the old one."""
+    article = ArticleFactory()
+    before = client.get(article.get_absolute_url())
+    directives = {d.strip() for d in before["Cache-Control"].split(",")}
+    assert {"max-age=0", "must-revalidate", "s-maxage=10"} <= directives
+    assert not any(d.startswith("stale-while-revalidate") for d in directives)
+    assert client.get(article.get_absolute_url(), HTTP_IF_NONE_MATCH=before["ETag"]).status_code == 304
+
+    appreciation = AppreciationFactory(article=article, status=Appreciation.Status.PENDING)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.appreciation_mark_paid(appreciation_id=appreciation.pk)
+    after = client.get(article.get_absolute_url(), HTTP_IF_NONE_MATCH=before["ETag"])
+    assert after.status_code == 200
+    assert after["ETag"] != before["ETag"]
+    assert "1 lezer waardeerde dit artikel" in after.text
 
 
 def test_each_language_and_page_number_has_its_own_entry(client):

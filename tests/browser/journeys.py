@@ -92,22 +92,8 @@ def supporters_list(page, language: str = "nl"):
     return page.get_by_role("list", name=tr("Readers who appreciated this article", language))
 
 
-# Article pages carry `Cache-Control: public, max-age=15, stale-while-revalidate=30`
-# (articles.caching), so a reader who goes back to the article right after paying gets the
-# copy their own browser kept from before the payment. The server's page is right (a fresh
-# browser sees the new count); the reader's is not until they reload.
-BROWSER_CACHE_BUG = (
-    "KNOWN BUG (page cache): back on the article right after paying, the reader's browser shows "
-    "its cached copy without their appreciation (article pages: public, max-age=15, "
-    "stale-while-revalidate=30); only a reload shows it. See tests/browser/journeys.py."
-)
-
-
-def sees_supporters(page, count: int, language: str = "nl") -> bool:
-    """Assert the article shows `count` supporters; False when that took a reload (the bug above)."""
+def sees_supporters(page, count: int, language: str = "nl") -> None:
+    """Assert the article shows `count` supporters without a reload: article pages make the
+    browser revalidate (max-age=0, must-revalidate), so coming back after paying shows the payment."""
     expected = page.get_by_text(supporter_count_text(count, language), exact=True)
-    if expected.count():
-        return True
-    page.reload()
     assert expected.is_visible()
-    return False

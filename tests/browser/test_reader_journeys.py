@@ -8,7 +8,6 @@ from payments.models import Appreciation
 from payments.money import format_money
 from tests.browser.conftest import assert_accessible, screenshot, tr
 from tests.browser.journeys import (
-    BROWSER_CACHE_BUG,
     amount_field,
     article_path,
     fill_widget,
@@ -79,12 +78,10 @@ def test_reader_pays_an_own_amount_and_finds_their_name_under_the_article(
         assert_accessible(page)
 
     _back_to_article_from_thank_you(page, article)
-    fresh = sees_supporters(page, 1)
+    sees_supporters(page, 1)
     supporters = supporters_list(page)
     assert "Sanne de Wit" in supporters.inner_text()
     assert MESSAGE in supporters.inner_text()
-    if not fresh:
-        pytest.xfail(BROWSER_CACHE_BUG)
 
 
 def test_declined_card_keeps_the_reader_in_checkout_and_another_try_pays(
@@ -140,10 +137,8 @@ def test_payment_that_settles_later_ends_as_the_bank_decides(
     assert Appreciation.objects.get().status == status
 
     _back_to_article_from_thank_you(page, article)
-    fresh = sees_supporters(page, count)
+    sees_supporters(page, count)
     assert ("Voor later." in page.locator("main").inner_text()) is bool(count)
-    if not fresh:
-        pytest.xfail(BROWSER_CACHE_BUG)
 
 
 def test_abandoned_checkout_returns_to_the_article_with_the_choice_kept(
@@ -193,7 +188,5 @@ def test_reader_switches_to_english_and_pays_in_english(open_page, sandbox_site,
     assert (appreciation.amount, appreciation.locale, appreciation.status) == (250, "en", "paid")
 
     _back_to_article_from_thank_you(page, article, "en")
-    fresh = sees_supporters(page, 1, "en")
+    sees_supporters(page, 1, "en")
     assert "Great reporting." in supporters_list(page, "en").inner_text()
-    if not fresh:
-        pytest.xfail(BROWSER_CACHE_BUG)
