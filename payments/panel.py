@@ -126,11 +126,20 @@ def period_for(key: str, *, today: date, first: date | None = None, last: date |
 
 class PeriodForm(forms.Form):
     period = forms.ChoiceField(label=_("Period"), choices=PERIOD_CHOICES, required=False)
+    # Both date inputs point at the hint under the form (payments/panel/_period_form.html).
     start = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        label=_("From"),
+        required=False,
+        widget=forms.DateInput(
+            attrs={"type": "date", "aria-describedby": "period-dates-help"}, format="%Y-%m-%d"
+        ),
     )
     end = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        label=_("To"),
+        required=False,
+        widget=forms.DateInput(
+            attrs={"type": "date", "aria-describedby": "period-dates-help"}, format="%Y-%m-%d"
+        ),
     )
 
     def clean(self) -> dict:
