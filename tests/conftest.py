@@ -1,4 +1,6 @@
 import pytest
+from django.conf import settings as django_settings
+from django.utils import translation
 
 from payments import stripe_api
 from tests.stripe_fakes import StripeTransport
@@ -9,6 +11,19 @@ WEBHOOK_SECRET = "whsec_test_secret"
 @pytest.fixture(autouse=True)
 def _isolated_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts and ends in the default language (Dutch).
+
+    LocaleMiddleware activates a request's language in the thread that handles it and never
+    switches back; the test client handles requests in the test's own thread, so one request
+    to /en/ would leave English active for whatever runs next (reverse(), gettext, templates).
+    """
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

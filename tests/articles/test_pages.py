@@ -5,11 +5,13 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from articles.caching import page_cache_bump
 from articles.models import Article
 from tests.articles.helpers import jpeg_upload
 from tests.factories import AppreciationFactory, ArticleFactory, AuthorFactory, SectionFactory
+from tests.translated import translated_html
 
 pytestmark = pytest.mark.django_db
 
@@ -196,19 +198,25 @@ def test_friendly_404_page(client, settings):
     settings.DEBUG = False
     response = client.get("/artikel/does-not-exist/")
     assert response.status_code == 404
-    assert "We cannot find that page" in response.text
+    assert translated_html("We cannot find that page") in response.text
     assert 'href="/"' in response.text
     english = client.get("/en/artikel/does-not-exist/")
     assert english.status_code == 404
     assert '<html lang="en">' in english.text
+    assert "We cannot find that page" in english.text
 
 
 def test_500_page_renders_without_request_context():
     from django.template import loader
 
     html = loader.get_template("500.html").render()
-    assert "Something went wrong" in html
+    # Outside a request the default language applies: Dutch.
+    assert '<html lang="nl">' in html
+    assert translated_html("Something went wrong") in html
     assert "<main>" in html
+    with translation.override("en"):
+        english = loader.get_template("500.html").render()
+    assert '<html lang="en">' in english and "Something went wrong" in english
 
 
 def test_robots_txt_points_at_sitemap(client, settings):

@@ -2,7 +2,6 @@ import time
 
 import pytest
 from django.core.cache import cache
-from django.utils import translation
 
 from payments.forms import rendered_stamp
 
@@ -11,10 +10,8 @@ from payments.forms import rendered_stamp
 def _clean_cache_and_language():
     """Rate-limit and funnel counters live in the cache, outside the test database's rollback."""
     cache.clear()
-    translation.activate("nl")
     yield
     cache.clear()
-    translation.activate("nl")
 
 
 # What a reader's browser sends from one of our pages, some seconds after the page was rendered.

@@ -1,16 +1,13 @@
 import pytest
 from django.core.cache import cache
-from django.utils import translation
 
 
 @pytest.fixture(autouse=True)
 def _fresh_counters():
     """Counters live in the cache, outside the test database's rollback."""
     cache.clear()
-    translation.activate("nl")
     yield
     cache.clear()
-    translation.activate("nl")
 
 
 BROWSER = {

@@ -5,20 +5,11 @@ import re
 from pathlib import Path
 
 import pytest
-from django.utils import translation
 
 from payments.models import Appreciation
 from tests.factories import AppreciationFactory, ArticleFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _dutch_outside_requests():
-    """reverse() in a test follows the active language, which a previous /en/ request leaves behind."""
-    translation.activate("nl")
-    yield
-    translation.activate("nl")
 
 
 REQUEST_PARAMS = Path("/work/shared/stripe/stripe-python-16.1.0.request-params.json")

@@ -6,14 +6,7 @@ from django.utils import translation
 from payments.forms import AppreciationForm
 from payments.models import Appreciation
 from tests.factories import ArticleFactory
-
-
-@pytest.fixture(autouse=True)
-def _dutch_outside_requests():
-    """reverse() in a test follows the active language, which a previous /en/ request leaves behind."""
-    translation.activate("nl")
-    yield
-    translation.activate("nl")
+from tests.translated import translated, translated_html
 
 
 def bound(data: dict, locale: str = "nl") -> AppreciationForm:
@@ -21,6 +14,13 @@ def bound(data: dict, locale: str = "nl") -> AppreciationForm:
         form = AppreciationForm(data, locale=locale)
         form.is_valid()
     return form
+
+
+def errors_in(form: AppreciationForm, locale: str) -> dict[str, list[str]]:
+    """The form's messages as a reader of `locale` sees them: most are lazy and take the
+    language that is active when they are read, not the one the form was checked in."""
+    with translation.override(locale):
+        return {field: [str(message) for message in messages] for field, messages in form.errors.items()}
 
 
 @pytest.mark.parametrize(
@@ -49,29 +49,42 @@ def test_valid_amounts_in_both_languages(data, total, locale):
     assert form.cleaned_data["fee_cover_amount"] == 0
 
 
+THOUSANDS = "Write the amount without a thousands separator, such as 1000 or 2,50."
+NOT_AN_AMOUNT = "Enter an amount such as 5 or 2,50."
+
+
 @pytest.mark.parametrize(
-    ("typed", "message_nl", "message_en"),
+    ("typed", "source", "amounts"),
     [
-        ("", "Choose an amount or enter your own.", "Choose an amount or enter your own."),
-        ("0", "Enter an amount of more than zero.", "Enter an amount of more than zero."),
-        ("-5", "Enter a positive amount.", "Enter a positive amount."),
-        ("0,99", "The minimum is €\u00a01,00.", "The minimum is €1.00."),
-        ("500,01", "The maximum is €\u00a0500,00.", "The maximum is €500.00."),
-        ("2,555", "thousands separator", "thousands separator"),
-        ("1.000", "thousands separator", "thousands separator"),
-        ("2,5555", "Use at most two decimals.", "Use at most two decimals."),
-        ("1e3", "Enter an amount such as 5 or 2,50.", "Enter an amount such as 5 or 2,50."),
-        ("NaN", "Enter an amount such as 5 or 2,50.", "Enter an amount such as 5 or 2,50."),
-        ("abc", "Enter an amount such as 5 or 2,50.", "Enter an amount such as 5 or 2,50."),
-        ("1234567890", "That amount is too large.", "That amount is too large."),
+        ("", "Choose an amount or enter your own.", {}),
+        ("0", "Enter an amount of more than zero.", {}),
+        ("-5", "Enter a positive amount.", {}),
+        # Amounts in a message are written the reader's way.
+        (
+            "0,99",
+            "The minimum is %(minimum)s.",
+            {"nl": {"minimum": "€\u00a01,00"}, "en": {"minimum": "€1.00"}},
+        ),
+        (
+            "500,01",
+            "The maximum is %(maximum)s.",
+            {"nl": {"maximum": "€\u00a0500,00"}, "en": {"maximum": "€500.00"}},
+        ),
+        ("2,555", THOUSANDS, {}),
+        ("1.000", THOUSANDS, {}),
+        ("2,5555", "Use at most two decimals.", {}),
+        ("1e3", NOT_AN_AMOUNT, {}),
+        ("NaN", NOT_AN_AMOUNT, {}),
+        ("abc", NOT_AN_AMOUNT, {}),
+        ("1234567890", "That amount is too large.", {}),
     ],
 )
 @pytest.mark.parametrize("locale", ["nl", "en"])
-def test_invalid_amounts_get_a_message_at_the_amount_field(typed, message_nl, message_en, locale):
+def test_invalid_amounts_get_a_message_at_the_amount_field(typed, source, amounts, locale):
     form = bound({"amount": typed}, locale)
     assert not form.is_valid()
-    expected = message_nl if locale == "nl" else message_en
-    assert any(expected in str(error) for error in form.errors["amount"]), form.errors
+    expected = translated(source, locale, **amounts.get(locale, {}))
+    assert errors_in(form, locale)["amount"] == [expected]
 
 
 def test_a_tampered_preset_without_own_amount_is_rejected():
@@ -81,7 +94,8 @@ def test_a_tampered_preset_without_own_amount_is_rejected():
 
 def test_minimum_never_goes_below_stripes_minimum(settings):
     settings.APPRECIATION_MIN_AMOUNT = 10
-    assert bound({"amount": "0,49"}).errors["amount"] == ["The minimum is €\u00a00,50."]
+    minimum = translated("The minimum is %(minimum)s.", minimum="€\u00a00,50")
+    assert errors_in(bound({"amount": "0,49"}), "nl")["amount"] == [minimum]
     assert bound({"amount": "0,50"}).is_valid()
 
 
@@ -91,7 +105,8 @@ def test_limits_follow_settings(settings):
     assert not bound({"amount": "1,99"}).is_valid()
     assert bound({"amount": "2"}).is_valid()
     assert bound({"amount": "20"}).is_valid()
-    assert bound({"amount": "20,01"}).errors["amount"] == ["The maximum is €\u00a020,00."]
+    maximum = translated("The maximum is %(maximum)s.", maximum="€\u00a020,00")
+    assert errors_in(bound({"amount": "20,01"}), "nl")["amount"] == [maximum]
 
 
 @pytest.mark.parametrize(
@@ -150,15 +165,18 @@ def test_a_missing_or_odd_nonce_is_replaced():
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    ("prefix", "typed", "message"),
+    ("prefix", "typed", "source", "params"),
     [
-        ("", "0,10", "The minimum is €\u00a01,00."),
-        ("/en", "0.10", "The minimum is €1.00."),
-        ("", "2,555", "thousands separator"),
-        ("/en", "", "Choose an amount or enter your own."),
+        ("", "0,10", "The minimum is %(minimum)s.", {"minimum": "€\u00a01,00"}),
+        ("/en", "0.10", "The minimum is %(minimum)s.", {"minimum": "€1.00"}),
+        ("", "2,555", THOUSANDS, {}),
+        ("/en", "", "Choose an amount or enter your own.", {}),
     ],
 )
-def test_invalid_post_rerenders_the_widget_with_input_kept_and_status_400(client, prefix, typed, message):
+def test_invalid_post_rerenders_the_widget_with_input_kept_and_status_400(
+    client, prefix, typed, source, params
+):
+    message = translated_html(source, "en" if prefix == "/en" else "nl", **params)
     article = ArticleFactory(title="Water in the polder")
     response = client.post(
         f"{prefix}/payments/appreciate/{article.slug}/",

@@ -4,7 +4,6 @@ and the tester's choices turned into Stripe-shaped events through the webhook's 
 import re
 
 import pytest
-from django.utils import translation
 
 from payments import sandbox, stripe_api
 from payments.models import Appreciation, StripeEvent
@@ -20,9 +19,6 @@ def offline_sandbox(settings, monkeypatch):
     settings.STRIPE_SANDBOX = True
     settings.STRIPE_WEBHOOK_SECRETS = []
     monkeypatch.setattr(stripe_api, "HTTP_CLIENT", None)
-    translation.activate("nl")
-    yield
-    translation.activate("nl")
 
 
 @pytest.fixture

@@ -1,19 +1,12 @@
 """The thank-you page reads what Stripe and our record say; it never changes anything."""
 
 import pytest
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from payments.models import Appreciation
 from tests.factories import AppreciationFactory, ArticleFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _dutch_outside_requests():
-    translation.activate("nl")
-    yield
-    translation.activate("nl")
 
 
 def stripe_session(session_id, *, status="complete", payment_status="paid"):

@@ -15,14 +15,6 @@ from tests.factories import AppreciationFactory, ArticleFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _dutch_outside_requests():
-    """reverse() in a test follows the active language, which a previous /en/ request leaves behind."""
-    translation.activate("nl")
-    yield
-    translation.activate("nl")
-
-
 def page(client, article, prefix=""):
     with translation.override("nl"):
         path = article.get_absolute_url()
