@@ -24,11 +24,12 @@ import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import Q
+from django.db.models import Case, CharField, F, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from articles.caching import page_cache_invalidate
@@ -64,6 +65,10 @@ HANDLED_EVENT_TYPES = (
 
 # Forward-only ranking of appreciation states: a transition never lowers the rank.
 STATUS_RANK = {Status.PENDING: 0, Status.PROCESSING: 1, Status.EXPIRED: 2, Status.FAILED: 3, Status.PAID: 4}
+
+# Stripe saying the money arrived beats every earlier state.
+PAID_FROM = (Status.PENDING, Status.PROCESSING, Status.EXPIRED, Status.FAILED)
+PROCESSING_FROM = (Status.PENDING,)
 
 # Outcomes after which a redelivery of the same event changes nothing.
 FINAL_OUTCOMES = (Outcome.PROCESSED, Outcome.IGNORED)
@@ -102,32 +107,39 @@ def _status_move(
     """Move to `target` if the record is in one of `allowed_from`; True when something changed."""
     with transaction.atomic():
         appreciation = _locked(appreciation_id)
-        if appreciation.status == target:
-            if target == Status.PAID and paid_at and appreciation.paid_at and paid_at < appreciation.paid_at:
-                # Two events say paid: the earlier one is when the reader paid, whatever the order.
-                appreciation.paid_at = paid_at
-                appreciation.save(update_fields=["paid_at", "updated_at"])
-            return False
-        if appreciation.status not in allowed_from:
-            logger.info(
-                "Appreciation %s stays %s (no move to %s)", appreciation.pk, appreciation.status, target
-            )
-            return False
-        # Only paid records are counted and listed on the article page.
-        if Status.PAID in (appreciation.status, target):
-            page_cache_invalidate()
-        appreciation.status = target
-        fields = ["status", "updated_at"]
-        if target == Status.PAID:
-            appreciation.paid_at = paid_at or timezone.now()
-            fields.append("paid_at")
-        appreciation.save(update_fields=fields)
-        return True
+        changed, fields = _status_change(appreciation, target, allowed_from, paid_at=paid_at)
+        if fields:
+            appreciation.save(update_fields=[*fields, "updated_at"])
+        return changed
+
+
+def _status_change(
+    appreciation: Appreciation, target: str, allowed_from: tuple[str, ...], *, paid_at: datetime | None
+) -> tuple[bool, list[str]]:
+    """The status move on a row locked by the caller: (moved, fields to save)."""
+    if appreciation.status == target:
+        if target == Status.PAID and paid_at and appreciation.paid_at and paid_at < appreciation.paid_at:
+            # Two events say paid: the earlier one is when the reader paid, whatever the order.
+            appreciation.paid_at = paid_at
+            return False, ["paid_at"]
+        return False, []
+    if appreciation.status not in allowed_from:
+        logger.info("Appreciation %s stays %s (no move to %s)", appreciation.pk, appreciation.status, target)
+        return False, []
+    # Only paid records are counted and listed on the article page.
+    if Status.PAID in (appreciation.status, target):
+        page_cache_invalidate()
+    appreciation.status = target
+    fields = ["status"]
+    if target == Status.PAID:
+        appreciation.paid_at = paid_at or timezone.now()
+        fields.append("paid_at")
+    return True, fields
 
 
 def appreciation_mark_processing(*, appreciation_id: int) -> bool:
     """The reader finished Checkout with a delayed method (iDEAL, SEPA…); the money is on its way."""
-    return _status_move(appreciation_id, Status.PROCESSING, (Status.PENDING,))
+    return _status_move(appreciation_id, Status.PROCESSING, PROCESSING_FROM)
 
 
 def appreciation_mark_failed(*, appreciation_id: int) -> bool:
@@ -146,12 +158,7 @@ def appreciation_mark_paid(*, appreciation_id: int, paid_at: datetime | None = N
     `paid_at` is when Stripe says so (its event's time); the books count the payment in that period.
     After the commit the author is notified; the fee is looked up by the caller (it needs the network).
     """
-    changed = _status_move(
-        appreciation_id,
-        Status.PAID,
-        (Status.PENDING, Status.PROCESSING, Status.EXPIRED, Status.FAILED),
-        paid_at=paid_at,
-    )
+    changed = _status_move(appreciation_id, Status.PAID, PAID_FROM, paid_at=paid_at)
     if changed:
         transaction.on_commit(lambda: _notify_paid(appreciation_id))
     return changed
@@ -171,23 +178,33 @@ def appreciation_link(
     """Remember Stripe's ids for a record; an id once set is never replaced. True when one was added."""
     with transaction.atomic():
         appreciation = _locked(appreciation_id)
-        fields = []
-        for field, value in (
-            ("stripe_payment_intent_id", payment_intent_id),
-            ("stripe_charge_id", charge_id),
-            ("stripe_checkout_session_id", session_id),
-        ):
-            current = getattr(appreciation, field)
-            if not value or current == value:
-                continue
-            if current:
-                logger.warning("Appreciation %s keeps %s; Stripe reported another", appreciation.pk, field)
-                continue
-            setattr(appreciation, field, value)
-            fields.append(field)
+        fields = _link_change(
+            appreciation, payment_intent_id=payment_intent_id, charge_id=charge_id, session_id=session_id
+        )
         if fields:
             appreciation.save(update_fields=[*fields, "updated_at"])
         return bool(fields)
+
+
+def _link_change(
+    appreciation: Appreciation, *, payment_intent_id: str = "", charge_id: str = "", session_id: str = ""
+) -> list[str]:
+    """Stripe's ids on a row locked by the caller; the fields to save."""
+    fields = []
+    for field, value in (
+        ("stripe_payment_intent_id", payment_intent_id),
+        ("stripe_charge_id", charge_id),
+        ("stripe_checkout_session_id", session_id),
+    ):
+        current = getattr(appreciation, field)
+        if not value or current == value:
+            continue
+        if current:
+            logger.warning("Appreciation %s keeps %s; Stripe reported another", appreciation.pk, field)
+            continue
+        setattr(appreciation, field, value)
+        fields.append(field)
+    return fields
 
 
 def appreciation_refund_record(*, appreciation_id: int, refunded_amount: int) -> bool:
@@ -252,30 +269,49 @@ def appreciation_dispute_record(*, appreciation_id: int) -> bool:
 def appreciation_fees_record(*, appreciation_id: int, payment_intent: dict[str, Any]) -> bool:
     """Copy fee, net, settlement currency, charge id and method from an expanded payment intent.
 
-    A fee already known is kept: Stripe's balance transaction for a charge does not change.
+    A fee already known is kept: Stripe's balance transaction for a charge does not change. One
+    conditional UPDATE, which locks the row while it decides per field whether it is still
+    missing: the same guarantee as a locked read, without the read.
     """
     charge = payment_intent.get("latest_charge")
     if not isinstance(charge, dict):
         return False
     details = charge.get("payment_method_details") or {}
     txn = charge.get("balance_transaction")
-    with transaction.atomic():
-        appreciation = _locked(appreciation_id)
-        fields = []
-        if details.get("type") and not appreciation.payment_method_type:
-            appreciation.payment_method_type = str(details["type"])[:40]
-            fields.append("payment_method_type")
-        if charge.get("id") and not appreciation.stripe_charge_id:
-            appreciation.stripe_charge_id = charge["id"]
-            fields.append("stripe_charge_id")
-        if isinstance(txn, dict) and appreciation.fee_amount is None and isinstance(txn.get("fee"), int):
-            appreciation.fee_amount = txn["fee"]
-            appreciation.net_amount = txn.get("net")
-            appreciation.settlement_currency = str(txn.get("currency") or "").upper()
-            fields += ["fee_amount", "net_amount", "settlement_currency"]
-        if fields:
-            appreciation.save(update_fields=[*fields, "updated_at"])
-        return bool(fields)
+    changes: dict[str, Any] = {}
+    missing = Q(pk__in=[])  # matches nothing until something is known
+    if details.get("type"):
+        empty = Q(payment_method_type="")
+        changes["payment_method_type"] = _if(empty, str(details["type"])[:40], "payment_method_type")
+        missing |= empty
+    if charge.get("id"):
+        empty = Q(stripe_charge_id__isnull=True) | Q(stripe_charge_id="")
+        changes["stripe_charge_id"] = _if(empty, str(charge["id"]), "stripe_charge_id")
+        missing |= empty
+    if isinstance(txn, dict) and isinstance(txn.get("fee"), int):
+        empty = Q(fee_amount__isnull=True)
+        net = txn.get("net") if isinstance(txn.get("net"), int) else None
+        changes["fee_amount"] = _if(empty, txn["fee"], "fee_amount", IntegerField())
+        changes["net_amount"] = _if(empty, net, "net_amount", IntegerField())
+        currency = str(txn.get("currency") or "").upper()
+        changes["settlement_currency"] = _if(empty, currency, "settlement_currency")
+        missing |= empty
+    if not changes:
+        return False
+    updated = Appreciation.objects.filter(missing, pk=appreciation_id).update(
+        **changes, updated_at=timezone.now()
+    )
+    return bool(updated)
+
+
+def _if(condition: Q, value: Any, field: str, output_field: Any = None) -> Case:
+    """`value` where the row matches `condition`, else the column's own value."""
+    output_field = output_field or CharField()
+    return Case(
+        When(condition, then=Value(value, output_field=output_field)),
+        default=F(field),
+        output_field=output_field,
+    )
 
 
 def appreciation_fees_fetch(*, appreciation_id: int) -> bool:
@@ -283,8 +319,12 @@ def appreciation_fees_fetch(*, appreciation_id: int) -> bool:
     appreciation = Appreciation.objects.get(pk=appreciation_id)
     if appreciation.fee_amount is not None or not appreciation.stripe_payment_intent_id:
         return False
+    return _fees_lookup(appreciation_id, appreciation.stripe_payment_intent_id)
+
+
+def _fees_lookup(appreciation_id: int, payment_intent_id: str) -> bool:
     try:
-        payment_intent = stripe_api.payment_intent_retrieve_with_fees(appreciation.stripe_payment_intent_id)
+        payment_intent = stripe_api.payment_intent_retrieve_with_fees(payment_intent_id)
     except stripe_api.PaymentProviderError:
         logger.warning("Fee lookup for appreciation %s failed; reconcile fills it later", appreciation_id)
         return False
@@ -294,12 +334,16 @@ def appreciation_fees_fetch(*, appreciation_id: int) -> bool:
 # --- finding our appreciation ------------------------------------------------------------------
 
 
-def _by_public_id(value: Any) -> Appreciation | None:
+def _uuid(value: Any) -> uuid.UUID | None:
     try:
-        public_id = uuid.UUID(str(value))
+        return uuid.UUID(str(value))
     except (TypeError, ValueError, AttributeError):
         return None
-    return Appreciation.objects.filter(public_id=public_id).first()
+
+
+def _by_public_id(value: Any) -> Appreciation | None:
+    public_id = _uuid(value)
+    return Appreciation.objects.filter(public_id=public_id).first() if public_id else None
 
 
 def _metadata_id(obj: dict[str, Any]) -> Any:
@@ -314,12 +358,19 @@ def _id_of(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _session_appreciation(session: dict[str, Any]) -> Appreciation | None:
+def _session_appreciation(session: dict[str, Any], *, lock: bool = False) -> Appreciation | None:
+    """Our record for a Checkout Session; `lock` takes its row lock in the same read."""
+    records = Appreciation.objects.select_for_update() if lock else Appreciation.objects.all()
     if session.get("id"):
-        found = Appreciation.objects.filter(stripe_checkout_session_id=session["id"]).first()
+        found = records.filter(stripe_checkout_session_id=session["id"]).first()
         if found:
             return found
-    return _by_public_id(_metadata_id(session)) or _by_public_id(session.get("client_reference_id"))
+    for value in (_metadata_id(session), session.get("client_reference_id")):
+        public_id = _uuid(value)
+        found = records.filter(public_id=public_id).first() if public_id else None
+        if found:
+            return found
+    return None
 
 
 def _payment_appreciation(
@@ -356,7 +407,9 @@ def _check_session_money(appreciation: Appreciation, session: dict[str, Any]) ->
 
 
 def _on_session_paid_or_processing(record: StripeEvent, session: dict[str, Any]) -> str:
-    appreciation = _session_appreciation(session)
+    # The busiest event: one locked read and one write link the ids and move the status, in the
+    # event's transaction (the same lock order as every other handler: event, then appreciation).
+    appreciation = _session_appreciation(session, lock=True)
     if appreciation is None:
         return Outcome.IGNORED
     payment_status = session.get("payment_status")
@@ -365,14 +418,23 @@ def _on_session_paid_or_processing(record: StripeEvent, session: dict[str, Any])
     _check_session_money(appreciation, session)
     payment_intent_id = _id_of(session.get("payment_intent"))
     record.stripe_payment_intent_id = payment_intent_id
-    appreciation_link(
-        appreciation_id=appreciation.pk, payment_intent_id=payment_intent_id, session_id=session.get("id", "")
-    )
+    fields = _link_change(appreciation, payment_intent_id=payment_intent_id, session_id=session.get("id", ""))
+    record.links_payment_intent = "stripe_payment_intent_id" in fields
     if payment_status == "unpaid":
-        appreciation_mark_processing(appreciation_id=appreciation.pk)
+        _moved, status_fields = _status_change(appreciation, Status.PROCESSING, PROCESSING_FROM, paid_at=None)
     else:
-        # The fee is looked up after the commit (see `_fees_after`): no network call under a lock.
-        appreciation_mark_paid(appreciation_id=appreciation.pk, paid_at=record.created)
+        moved, status_fields = _status_change(appreciation, Status.PAID, PAID_FROM, paid_at=record.created)
+        if moved:
+            appreciation_id = appreciation.pk
+            transaction.on_commit(lambda: _notify_paid(appreciation_id))
+    fields += status_fields
+    if fields:
+        appreciation.save(update_fields=[*fields, "updated_at"])
+    # The fee is looked up after the commit (see `_fees_after`): no network call under a lock.
+    # (Only for the payment intent the record holds, as `_fees_after` looks it up.)
+    fee_missing = appreciation.status == Status.PAID and appreciation.fee_amount is None
+    linked = bool(payment_intent_id) and appreciation.stripe_payment_intent_id == payment_intent_id
+    record.fee_target = appreciation.pk if fee_missing and linked else 0
     return Outcome.PROCESSED
 
 
@@ -403,9 +465,12 @@ def _payment_target(record: StripeEvent, obj: dict[str, Any], *, charge_id: str)
     record.stripe_payment_intent_id = payment_intent_id
     appreciation = _payment_appreciation(obj, payment_intent_id=payment_intent_id, charge_id=charge_id)
     if appreciation is not None:
-        appreciation_link(
-            appreciation_id=appreciation.pk, payment_intent_id=payment_intent_id, charge_id=charge_id
-        )
+        with transaction.atomic():
+            locked = _locked(appreciation.pk)
+            fields = _link_change(locked, payment_intent_id=payment_intent_id, charge_id=charge_id)
+            if fields:
+                locked.save(update_fields=[*fields, "updated_at"])
+        record.links_payment_intent = "stripe_payment_intent_id" in fields
     return appreciation
 
 
@@ -606,14 +671,20 @@ def _event_fields(event: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _event_store(event: dict[str, Any]) -> StripeEvent:
-    """Store the event under its unique id; a concurrent or repeated delivery finds the stored row."""
+def _event_store(event: dict[str, Any]) -> dict[str, Any]:
+    """Store the event under its unique id; a concurrent or repeated delivery finds the stored row.
+
+    Returns the lookup of the stored row. The first delivery costs one INSERT (no read first,
+    no transaction of its own outside one); a redelivery's INSERT fails on the unique id.
+    """
     fields = _event_fields(event)
     try:
-        record, _created = StripeEvent.objects.get_or_create(stripe_event_id=event["id"], defaults=fields)
+        # Inside a transaction (reconcile, tests) a failed INSERT must only undo its savepoint.
+        with transaction.atomic() if connection.in_atomic_block else nullcontext():
+            record = StripeEvent.objects.create(stripe_event_id=event["id"], **fields)
     except IntegrityError:
-        record = StripeEvent.objects.get(stripe_event_id=event["id"])
-    return record
+        return {"stripe_event_id": event["id"]}
+    return {"pk": record.pk}
 
 
 def _lock_timeout() -> None:
@@ -622,11 +693,23 @@ def _lock_timeout() -> None:
             cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_SECONDS}s'")
 
 
-def _event_process(record_id: int) -> StripeEvent:
+# Written by processing; the payload and the ids are written once, when the event is stored.
+_PROCESSED_FIELDS = ["outcome", "processed_at", "attempts", "last_error", "stripe_payment_intent_id"]
+
+
+def _event_process(record_id: int | None = None, **lookup: Any) -> StripeEvent:
+    """Process a stored event under its row lock, unless a final outcome was reached before.
+
+    The handler may leave hints on the record for the work after the commit: `fee_target` (the
+    appreciation whose fee to look up, 0 for none) and `links_payment_intent` (it linked a
+    payment intent, so deferred events may now be replayed).
+    """
+    if record_id is not None:
+        lookup["pk"] = record_id
     failure: Exception | None = None
     with transaction.atomic():
         _lock_timeout()
-        record = StripeEvent.objects.select_for_update().get(pk=record_id)
+        record = StripeEvent.objects.select_for_update().get(**lookup)
         if record.outcome in FINAL_OUTCOMES:
             return record
         record.attempts += 1
@@ -650,23 +733,28 @@ def _event_process(record_id: int) -> StripeEvent:
             logger.exception("Stripe event %s (%s) failed", record.stripe_event_id, record.type)
             failure = exc
             outcome, record.last_error = Outcome.FAILED, f"{type(exc).__name__}: {exc}"[:2000]
+        if outcome != Outcome.PROCESSED:
+            # Whatever the handler did was rolled back with its savepoint.
+            record.links_payment_intent, record.fee_target = False, 0
         record.outcome = outcome
         record.processed_at = timezone.now() if outcome in FINAL_OUTCOMES else None
-        record.save()
+        record.save(update_fields=_PROCESSED_FIELDS)
     if failure is not None:
         raise EventProcessingError(record.last_error) from failure
     return record
 
 
-def _deferred_replay(payment_intent_id: str) -> None:
+def _deferred_replay(payment_intent_id: str, *, linked: bool = False) -> None:
     """Process events that waited for this payment intent, once an appreciation is linked to it.
 
-    Called after every commit that touched the payment intent, by the linking event and by the
-    deferring one alike, so an event deferred while the link was being committed is not lost.
+    Called after the commit of every event that linked the payment intent to an appreciation
+    (`linked`: no need to ask whether one exists) and of every event that deferred, so an
+    event deferred while the link was being committed is not lost: whichever of the two
+    commits last sees the other. Other events cannot have made a deferred event processable.
     """
     if not payment_intent_id:
         return
-    if not Appreciation.objects.filter(stripe_payment_intent_id=payment_intent_id).exists():
+    if not linked and not Appreciation.objects.filter(stripe_payment_intent_id=payment_intent_id).exists():
         return
     waiting = StripeEvent.objects.filter(
         stripe_payment_intent_id=payment_intent_id, outcome=Outcome.DEFERRED
@@ -683,16 +771,25 @@ def _fees_after(record: StripeEvent) -> None:
     """Fill a missing fee of a paid appreciation after the event committed (a network call)."""
     if record.outcome != Outcome.PROCESSED or not record.stripe_payment_intent_id:
         return
-    appreciation = Appreciation.objects.filter(
-        stripe_payment_intent_id=record.stripe_payment_intent_id, status=Status.PAID, fee_amount__isnull=True
-    ).first()
-    if appreciation is None:
+    # The session handler read the record under its lock and knows; other events ask.
+    appreciation_id = getattr(record, "fee_target", None)
+    if appreciation_id is None:
+        appreciation_id = (
+            Appreciation.objects.filter(
+                stripe_payment_intent_id=record.stripe_payment_intent_id,
+                status=Status.PAID,
+                fee_amount__isnull=True,
+            )
+            .values_list("pk", flat=True)
+            .first()
+        )
+    if not appreciation_id:
         return
     try:
-        appreciation_fees_fetch(appreciation_id=appreciation.pk)
+        _fees_lookup(appreciation_id, record.stripe_payment_intent_id)
     except Exception:
         # The books are already right; a fee lookup problem must not turn the answer into a retry.
-        logger.exception("Fee lookup for appreciation %s failed", appreciation.pk)
+        logger.exception("Fee lookup for appreciation %s failed", appreciation_id)
 
 
 def stripe_event_handle(event: dict[str, Any]) -> StripeEvent:
@@ -703,11 +800,14 @@ def stripe_event_handle(event: dict[str, Any]) -> StripeEvent:
     """
     # Only what the books need is kept: no reader emails or addresses, nothing PostgreSQL refuses.
     event = stripe_payload_redact(event)
-    record = _event_store(event)
+    lookup = _event_store(event)
     try:
-        record = _event_process(record.pk)
+        record = _event_process(**lookup)
         _fees_after(record)
-        _deferred_replay(record.stripe_payment_intent_id)
+        if record.outcome == Outcome.DEFERRED:
+            _deferred_replay(record.stripe_payment_intent_id)
+        elif record.outcome == Outcome.PROCESSED and getattr(record, "links_payment_intent", False):
+            _deferred_replay(record.stripe_payment_intent_id, linked=True)
     except OperationalError as exc:
         logger.warning("Stripe event %s: database busy (%s)", event.get("id"), type(exc).__name__)
         raise EventBusy("database busy") from exc
