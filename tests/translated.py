@@ -6,7 +6,7 @@ a reworded translation does not break them, a missing one does.
 
 from django.utils import translation
 from django.utils.html import escape
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 
 def translated(source: str, locale: str = "nl", /, **params: object) -> str:
@@ -24,3 +24,12 @@ def translated(source: str, locale: str = "nl", /, **params: object) -> str:
 def translated_html(source: str, locale: str = "nl", /, **params: object) -> str:
     """translated(), escaped as a template writes it into a page."""
     return escape(translated(source, locale, **params))
+
+
+def translated_count(singular: str, plural: str, count: int, locale: str = "nl", /, **params: object) -> str:
+    """A counted message (ngettext) as a reader of `locale` reads it, with `params` filled in."""
+    with translation.override(locale):
+        text = ngettext(singular, plural, count)
+    if locale == "nl":
+        assert text not in (singular, plural), f"no Dutch translation for {singular!r}"
+    return text % params if params else text

@@ -12,6 +12,7 @@ from payments.models import Appreciation, DigestLog
 from payments.notifications import appreciation_paid_notify, digest_send
 from tests.factories import AppreciationFactory, ArticleFactory
 from tests.panel_helpers import author_login, paid
+from tests.translated import translated
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +47,10 @@ def test_each_payment_sends_one_email_in_text_and_html(settings):
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["anna@example.org"]
-    assert message.subject == "€\xa02,50 for “Dijken & <dammen>”"
+    # The author reads Dutch: a Dutch subject with the amount written the Dutch way.
+    assert message.subject == translated(
+        "%(amount)s for “%(title)s”", amount="€\xa02,50", title="Dijken & <dammen>"
+    )
     assert "Dijken & <dammen>" in message.body  # plain text stays plain
     assert "<script>alert(1)</script> dank!" in message.body
     html, mimetype = message.alternatives[0]

@@ -8,11 +8,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from payments.charts import chart_for
 from payments.money import format_money
-from payments.panel import chart_for, period_for
+from payments.reports import period_for
 from payments.selectors import totals
 from tests.factories import ArticleFactory, UserFactory
 from tests.panel_helpers import author_login, editor_login, paid
+from tests.translated import translated_html
 
 pytestmark = pytest.mark.django_db
 
@@ -152,7 +154,7 @@ def test_invalid_period_shows_an_error_and_this_month(client, books):
     )
     assert response.status_code == 200
     assert response.context["period"].key == "this-month"
-    assert "The start date must be on or before the end date." in response.content.decode()
+    assert translated_html("The start date must be on or before the end date.") in response.content.decode()
     assert client.get(reverse("admin:index"), {"period": "bogus", "start": "nonsense"}).status_code == 200
 
 

@@ -4,10 +4,12 @@ and the tester's choices turned into Stripe-shaped events through the webhook's 
 import re
 
 import pytest
+from django.test import TestCase
 
 from payments import sandbox, stripe_api
 from payments.models import Appreciation, StripeEvent
 from tests.factories import AppreciationFactory, ArticleFactory
+from tests.translated import translated_count, translated_html
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +40,24 @@ def start(client, article, data=None, prefix=""):
 
 
 def choose(client, url, choice):
-    return client.post(url, {"choice": choice})
+    """The tester's choice, with its transaction's on-commit work run as a real commit would run
+    it (the test's own transaction never commits): the page cache is invalidated, mail is sent."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post(url, {"choice": choice})
+
+
+# What the Dutch reader sees in the widget and on the thank-you page.
+FIRST = "Be the first reader to appreciate this article."
+THANKS = "Thank you for your appreciation!"
+
+
+def readers(count: int) -> str:
+    return translated_count(
+        "%(counter)s reader appreciated this article",
+        "%(counter)s readers appreciated this article",
+        count,
+        counter=count,
+    )
 
 
 def article_html(client, article):
@@ -52,7 +71,7 @@ def test_pay_leads_to_a_test_checkout_page_marked_as_test(client, article):
     response = client.get(url)
     assert response.status_code == 200
     html = response.content.decode()
-    assert 'class="sandbox-banner"' in html and "TEST MODE" in html
+    assert 'class="sandbox-banner"' in html and translated_html("TEST MODE") in html
     assert "€\u00a05,00" in html and "Water in the polder" in html
     assert set(re.findall(r'name="choice" value="(\w+)"', html)) == {
         "paid",
@@ -63,7 +82,7 @@ def test_pay_leads_to_a_test_checkout_page_marked_as_test(client, article):
 
 
 def test_paid_journey_counts_the_supporter_on_the_article_page(client, article):
-    assert "Be the first reader" in article_html(client, article)
+    assert translated_html(FIRST) in article_html(client, article)
     appreciation, url = start(client, article, {"amount": "4", "display_name": "Anna", "is_public": "on"})
     response = choose(client, url, sandbox.PAID)
     assert response.status_code == 303
@@ -81,9 +100,9 @@ def test_paid_journey_counts_the_supporter_on_the_article_page(client, article):
     assert event.type == "checkout.session.completed" and event.livemode is False
     assert event.payload["data"]["object"]["client_reference_id"] == str(appreciation.public_id)
     thanks = client.get(response["Location"]).content.decode()
-    assert "Thank you for your appreciation!" in thanks
+    assert translated_html(THANKS) in thanks
     html = article_html(client, article)
-    assert "1 reader appreciated this article" in html
+    assert readers(1) in html
     assert "Anna" in html
 
 
@@ -102,19 +121,18 @@ def test_paid_later_is_processing_then_succeeds(client, article):
     appreciation.refresh_from_db()
     assert appreciation.status == Appreciation.Status.PROCESSING
     thanks = client.get(response["Location"]).content.decode()
-    assert "Your payment is being processed" in thanks
+    assert translated_html("Thank you! Your payment is being processed") in thanks
     assert url.replace("http://testserver", "") in thanks  # the tester finds the way back to decide
     html = client.get(url).content.decode()
     assert set(re.findall(r'name="choice" value="(\w+)"', html)) == {"async_succeeded", "async_failed"}
-    assert "0 readers" not in article_html(client, article) and "Be the first" in article_html(
-        client, article
-    )
+    waiting = article_html(client, article)
+    assert readers(0) not in waiting and translated_html(FIRST) in waiting
     choose(client, url, sandbox.ASYNC_SUCCEEDED)
     appreciation.refresh_from_db()
     assert appreciation.status == Appreciation.Status.PAID
     assert appreciation.fee_amount == 33  # ceil(500 * 1.5 %) + 25
-    assert "Thank you for your appreciation!" in client.get(response["Location"]).content.decode()
-    assert "1 reader appreciated this article" in article_html(client, article)
+    assert translated_html(THANKS) in client.get(response["Location"]).content.decode()
+    assert readers(1) in article_html(client, article)
     assert list(StripeEvent.objects.order_by("created", "id").values_list("type", flat=True)) == [
         "checkout.session.completed",
         "checkout.session.async_payment_succeeded",
@@ -127,7 +145,7 @@ def test_paid_later_then_fails(client, article):
     choose(client, url, sandbox.ASYNC_FAILED)
     appreciation.refresh_from_db()
     assert appreciation.status == Appreciation.Status.FAILED
-    assert "Be the first reader" in article_html(client, article)
+    assert translated_html(FIRST) in article_html(client, article)
 
 
 def test_declined_card_stays_on_the_sandbox_page_and_records_nothing(client, article):
@@ -135,7 +153,7 @@ def test_declined_card_stays_on_the_sandbox_page_and_records_nothing(client, art
     response = choose(client, url, sandbox.DECLINED)
     assert response.status_code == 402
     html = response.content.decode()
-    assert "Your card was declined" in html
+    assert translated_html("Your card was declined. Nothing was charged; try another choice.") in html
     assert 'value="paid"' in html  # the tester can still try again
     appreciation.refresh_from_db()
     assert appreciation.status == Appreciation.Status.PENDING
@@ -155,7 +173,7 @@ def test_abandoned_session_expires_and_the_reader_is_back_at_the_widget(client, 
     assert StripeEvent.objects.get().type == "checkout.session.expired"
     html = client.get(response["Location"]).content.decode()
     assert 'name="amount" value="7,50"' in html and "Goed stuk</textarea>" in html
-    assert "Be the first reader" in html
+    assert translated_html(FIRST) in html
 
 
 def test_english_reader_stays_in_english(client, article):
