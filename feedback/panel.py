@@ -20,7 +20,8 @@ from articles.models import Article, Author
 from articles.roles import Viewer, viewer_of
 from feedback import selectors, services
 from feedback.models import Feedback
-from payments.panel import PeriodForm, scope_author, site_today
+from payments.panel import scope_author
+from payments.reports import PeriodForm, site_today
 
 MESSAGES_PER_PAGE = 25
 MODERATION = {

@@ -21,7 +21,8 @@ from django.views.decorators.http import require_GET
 from articles.models import Article, Author
 from articles.roles import viewer_of
 from funnel import selectors
-from payments.panel import PeriodForm, money, scope_author, share, site_today
+from payments.panel import scope_author
+from payments.reports import PeriodForm, money, share, site_today
 from payments.selectors import Totals, totals, totals_by_article, totals_by_day
 
 

@@ -18,7 +18,7 @@ from django.utils import timezone, translation
 from articles.models import Author
 from payments.models import Appreciation, DigestLog
 from payments.money import format_money
-from payments.panel import local_midnight
+from payments.reports import local_midnight
 from payments.selectors import paid_appreciations, totals
 
 logger = logging.getLogger(__name__)

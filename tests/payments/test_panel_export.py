@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
-from payments.panel import csv_safe
+from payments.reports import csv_safe
 from tests.factories import ArticleFactory
 from tests.panel_helpers import author_login, editor_login, paid
 

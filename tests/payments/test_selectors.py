@@ -9,7 +9,7 @@ from django.utils import translation
 
 from payments import selectors
 from payments.models import Appreciation
-from payments.panel import export_rows
+from payments.reports import export_rows
 from tests.factories import AppreciationFactory, ArticleFactory
 
 pytestmark = pytest.mark.django_db

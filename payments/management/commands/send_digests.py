@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from django.core.management.base import BaseCommand, CommandError
 
 from payments.notifications import digest_authors, digest_send
-from payments.panel import site_today
+from payments.reports import site_today
 
 
 class Command(BaseCommand):
