@@ -40,8 +40,9 @@ format: $(VENV)/.installed-dev
 
 ## Refresh the translation catalogues after changing interface strings, then compile them.
 messages: $(VENV)/.installed-dev
-	DEBUG=1 $(BIN)/python manage.py makemessages -l nl -l en --no-obsolete --ignore=.venv --ignore=tests
-	DEBUG=1 $(BIN)/python manage.py makemessages -d djangojs -l nl -l en --no-obsolete --ignore=.venv --ignore=staticfiles
+	# Scripts take their texts from data attributes the server renders, so there is no djangojs catalogue.
+	DEBUG=1 $(BIN)/python manage.py makemessages -l nl -l en --no-obsolete \
+		--ignore=.venv --ignore=tests --ignore=bench --ignore=node_modules --ignore=staticfiles
 	DEBUG=1 $(BIN)/python manage.py compilemessages --ignore=.venv
 
 ## Fill PostgreSQL once (1,000,000 appreciations) and measure nginx, gunicorn, the panel and webhooks on 127.0.0.1.
