@@ -1,6 +1,6 @@
 """The benchmark behind `make bench`: Waardeer under gunicorn and nginx, measured on 127.0.0.1 only.
 
-    .venv/bin/python bench/run.py [--duration 10] [--workers 4] [--webhook-events 3000]
+    .venv/bin/python bench/run.py [--duration 10] [--workers 4] [--webhook-events 3000] [--only webhooks]
 
 Needs the volume from bench/fill.py in BENCH_DATABASE_URL (default
 postgres://postgres@127.0.0.1:5432/waardeer_bench), Redis on 127.0.0.1:6379 (database 15 is
@@ -946,6 +946,10 @@ def _session_completed_event(event_id: str, now: int, appreciation, payment_inte
     }
 
 
+# The parts of a run, in order (`--only` picks some).
+SECTIONS = ("pages", "dashboard", "support-report", "webhooks")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL))
@@ -955,6 +959,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--webhook-events", type=int, default=3000)
     parser.add_argument("--webhook-threads", type=int, default=8)
     parser.add_argument("--dashboard-requests", type=int, default=15)
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=SECTIONS,
+        help="measure only these parts (repeatable); pages always includes (a) for the ratios",
+    )
     parser.add_argument(
         "--popular-article",
         action=argparse.BooleanOptionalAction,
@@ -979,10 +989,8 @@ def main(argv: list[str] | None = None) -> int:
         }
         print(f"Volume: {volume}", flush=True)
         bench.start()
-        bench.pages()
-        bench.dashboard()
-        bench.support_report()
-        bench.webhooks()
+        for section in args.only or SECTIONS:
+            getattr(bench, section.replace("-", "_"))()
     except BaseException:
         bench.remove_files()
         raise

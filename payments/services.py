@@ -24,12 +24,11 @@ import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
-from contextlib import nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import Case, CharField, F, IntegerField, Q, Value, When
+from django.db.models import Q
 from django.utils import timezone
 
 from articles.caching import page_cache_invalidate
@@ -269,49 +268,36 @@ def appreciation_dispute_record(*, appreciation_id: int) -> bool:
 def appreciation_fees_record(*, appreciation_id: int, payment_intent: dict[str, Any]) -> bool:
     """Copy fee, net, settlement currency, charge id and method from an expanded payment intent.
 
-    A fee already known is kept: Stripe's balance transaction for a charge does not change. One
-    conditional UPDATE, which locks the row while it decides per field whether it is still
-    missing: the same guarantee as a locked read, without the read.
+    A fee already known is kept: Stripe's balance transaction for a charge does not change.
     """
+    with transaction.atomic():
+        appreciation = _locked(appreciation_id)
+        fields = _fees_change(appreciation, payment_intent)
+        if fields:
+            appreciation.save(update_fields=[*fields, "updated_at"])
+        return bool(fields)
+
+
+def _fees_change(appreciation: Appreciation, payment_intent: dict[str, Any]) -> list[str]:
+    """The fee fields on a row locked by the caller; the fields to save."""
     charge = payment_intent.get("latest_charge")
     if not isinstance(charge, dict):
-        return False
+        return []
     details = charge.get("payment_method_details") or {}
     txn = charge.get("balance_transaction")
-    changes: dict[str, Any] = {}
-    missing = Q(pk__in=[])  # matches nothing until something is known
-    if details.get("type"):
-        empty = Q(payment_method_type="")
-        changes["payment_method_type"] = _if(empty, str(details["type"])[:40], "payment_method_type")
-        missing |= empty
-    if charge.get("id"):
-        empty = Q(stripe_charge_id__isnull=True) | Q(stripe_charge_id="")
-        changes["stripe_charge_id"] = _if(empty, str(charge["id"]), "stripe_charge_id")
-        missing |= empty
-    if isinstance(txn, dict) and isinstance(txn.get("fee"), int):
-        empty = Q(fee_amount__isnull=True)
-        net = txn.get("net") if isinstance(txn.get("net"), int) else None
-        changes["fee_amount"] = _if(empty, txn["fee"], "fee_amount", IntegerField())
-        changes["net_amount"] = _if(empty, net, "net_amount", IntegerField())
-        currency = str(txn.get("currency") or "").upper()
-        changes["settlement_currency"] = _if(empty, currency, "settlement_currency")
-        missing |= empty
-    if not changes:
-        return False
-    updated = Appreciation.objects.filter(missing, pk=appreciation_id).update(
-        **changes, updated_at=timezone.now()
-    )
-    return bool(updated)
-
-
-def _if(condition: Q, value: Any, field: str, output_field: Any = None) -> Case:
-    """`value` where the row matches `condition`, else the column's own value."""
-    output_field = output_field or CharField()
-    return Case(
-        When(condition, then=Value(value, output_field=output_field)),
-        default=F(field),
-        output_field=output_field,
-    )
+    fields = []
+    if details.get("type") and not appreciation.payment_method_type:
+        appreciation.payment_method_type = str(details["type"])[:40]
+        fields.append("payment_method_type")
+    if charge.get("id") and not appreciation.stripe_charge_id:
+        appreciation.stripe_charge_id = charge["id"]
+        fields.append("stripe_charge_id")
+    if isinstance(txn, dict) and appreciation.fee_amount is None and isinstance(txn.get("fee"), int):
+        appreciation.fee_amount = txn["fee"]
+        appreciation.net_amount = txn.get("net")
+        appreciation.settlement_currency = str(txn.get("currency") or "").upper()
+        fields += ["fee_amount", "net_amount", "settlement_currency"]
+    return fields
 
 
 def appreciation_fees_fetch(*, appreciation_id: int) -> bool:
@@ -428,13 +414,26 @@ def _on_session_paid_or_processing(record: StripeEvent, session: dict[str, Any])
             appreciation_id = appreciation.pk
             transaction.on_commit(lambda: _notify_paid(appreciation_id))
     fields += status_fields
-    if fields:
-        appreciation.save(update_fields=[*fields, "updated_at"])
-    # The fee is looked up after the commit (see `_fees_after`): no network call under a lock.
-    # (Only for the payment intent the record holds, as `_fees_after` looks it up.)
+    # The fee of a paid record, for the payment intent it holds: from the payment intent fetched
+    # before this transaction (`_fees_prefetch`), else looked up after the commit (`_fees_after`);
+    # never a network call under a lock.
     fee_missing = appreciation.status == Status.PAID and appreciation.fee_amount is None
     linked = bool(payment_intent_id) and appreciation.stripe_payment_intent_id == payment_intent_id
-    record.fee_target = appreciation.pk if fee_missing and linked else 0
+    prefetched = getattr(record, "prefetched_payment_intent", None)
+    fee_fields = _fees_change(appreciation, prefetched) if fee_missing and linked and prefetched else []
+    if fee_fields:
+        try:
+            with transaction.atomic():
+                appreciation.save(update_fields=[*fields, *fee_fields, "updated_at"])
+            fields = []
+        except IntegrityError:
+            # The charge id belongs to another record: a fee problem never stops the payment.
+            logger.warning("Fee of appreciation %s not recorded: charge id in use", appreciation.pk)
+    if fields:
+        appreciation.save(update_fields=[*fields, "updated_at"])
+    # A failed prefetch is not repeated: reconcile fills the fee later.
+    retry = fee_missing and linked and not hasattr(record, "prefetched_payment_intent")
+    record.fee_target = appreciation.pk if retry else 0
     return Outcome.PROCESSED
 
 
@@ -671,20 +670,12 @@ def _event_fields(event: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _event_store(event: dict[str, Any]) -> dict[str, Any]:
-    """Store the event under its unique id; a concurrent or repeated delivery finds the stored row.
-
-    Returns the lookup of the stored row. The first delivery costs one INSERT (no read first,
-    no transaction of its own outside one); a redelivery's INSERT fails on the unique id.
-    """
-    fields = _event_fields(event)
-    try:
-        # Inside a transaction (reconcile, tests) a failed INSERT must only undo its savepoint.
-        with transaction.atomic() if connection.in_atomic_block else nullcontext():
-            record = StripeEvent.objects.create(stripe_event_id=event["id"], **fields)
-    except IntegrityError:
-        return {"stripe_event_id": event["id"]}
-    return {"pk": record.pk}
+def _event_store(event: dict[str, Any]) -> None:
+    """Store the event under its unique id, in the processing transaction; a concurrent or
+    repeated delivery finds the stored row (ON CONFLICT DO NOTHING waits for a concurrent
+    insert of the same id to commit). One INSERT, no read first."""
+    record = StripeEvent(stripe_event_id=event["id"], **_event_fields(event))
+    StripeEvent.objects.bulk_create([record], ignore_conflicts=True)
 
 
 def _lock_timeout() -> None:
@@ -695,25 +686,41 @@ def _lock_timeout() -> None:
 
 # Written by processing; the payload and the ids are written once, when the event is stored.
 _PROCESSED_FIELDS = ["outcome", "processed_at", "attempts", "last_error", "stripe_payment_intent_id"]
+_NOT_PREFETCHED = object()
 
 
-def _event_process(record_id: int | None = None, **lookup: Any) -> StripeEvent:
+def _event_process(
+    record_id: int | None = None,
+    *,
+    event: dict[str, Any] | None = None,
+    prefetched: Any = _NOT_PREFETCHED,
+) -> StripeEvent:
     """Process a stored event under its row lock, unless a final outcome was reached before.
 
-    The handler may leave hints on the record for the work after the commit: `fee_target` (the
-    appreciation whose fee to look up, 0 for none) and `links_payment_intent` (it linked a
-    payment intent, so deferred events may now be replayed).
+    With `event` (a delivery), the event is first stored in the same transaction: one commit
+    for storing, processing and booking. `prefetched` is the payment intent `_fees_prefetch`
+    fetched (None when that failed). The handler may leave hints on the record for the work
+    after the commit: `fee_target` (the appreciation whose fee to look up, 0 for none) and
+    `links_payment_intent` (it linked a payment intent: deferred events may now be replayed).
     """
-    if record_id is not None:
-        lookup["pk"] = record_id
     failure: Exception | None = None
     with transaction.atomic():
         _lock_timeout()
-        record = StripeEvent.objects.select_for_update().get(**lookup)
+        if event is not None:
+            _event_store(event)
+            # The payload is the one just stored (or, on a redelivery, the same event again).
+            rows = StripeEvent.objects.defer("payload").filter(stripe_event_id=event["id"])
+        else:
+            rows = StripeEvent.objects.filter(pk=record_id)
+        record = rows.select_for_update().get()
         if record.outcome in FINAL_OUTCOMES:
             return record
+        if event is not None:
+            record.payload = event
+        if prefetched is not _NOT_PREFETCHED:
+            record.prefetched_payment_intent = prefetched
         record.attempts += 1
-        event = record.payload
+        payload = record.payload
         handler = HANDLERS.get(record.type)
         try:
             with transaction.atomic():
@@ -724,7 +731,7 @@ def _event_process(record_id: int | None = None, **lookup: Any) -> StripeEvent:
                     outcome = Outcome.IGNORED
                 else:
                     record.last_error = ""
-                    outcome = handler(record, event["data"]["object"])
+                    outcome = handler(record, payload["data"]["object"])
         except _Ignore as exc:
             outcome, record.last_error = Outcome.IGNORED, str(exc)
         except OperationalError:
@@ -742,6 +749,28 @@ def _event_process(record_id: int | None = None, **lookup: Any) -> StripeEvent:
     if failure is not None:
         raise EventProcessingError(record.last_error) from failure
     return record
+
+
+def _fees_prefetch(event: dict[str, Any]) -> Any:
+    """For a paid Checkout Session of ours: its payment intent with the fee, fetched BEFORE the
+    transaction, so the fee is booked with the payment (one commit) and no lock waits on the
+    network. None when Stripe could not be asked (reconcile fills the fee later);
+    _NOT_PREFETCHED for every other event."""
+    session = event["data"]["object"]
+    if (
+        event.get("type") not in ("checkout.session.completed", "checkout.session.async_payment_succeeded")
+        or session.get("payment_status") != "paid"
+        or bool(event.get("livemode")) != stripe_api.key_is_live()
+        # Ours carry the appreciation's id; sessions of other apps on the account are not asked for.
+        or not (_uuid(_metadata_id(session)) or _uuid(session.get("client_reference_id")))
+        or not _id_of(session.get("payment_intent"))
+    ):
+        return _NOT_PREFETCHED
+    try:
+        return stripe_api.payment_intent_retrieve_with_fees(_id_of(session.get("payment_intent")))
+    except stripe_api.PaymentProviderError:
+        logger.warning("Fee lookup for session %s failed; reconcile fills it later", session.get("id"))
+        return None
 
 
 def _deferred_replay(payment_intent_id: str, *, linked: bool = False) -> None:
@@ -800,9 +829,10 @@ def stripe_event_handle(event: dict[str, Any]) -> StripeEvent:
     """
     # Only what the books need is kept: no reader emails or addresses, nothing PostgreSQL refuses.
     event = stripe_payload_redact(event)
-    lookup = _event_store(event)
+    _event_fields(event)  # InvalidEvent before anything else
+    prefetched = _fees_prefetch(event)
     try:
-        record = _event_process(**lookup)
+        record = _event_process(event=event, prefetched=prefetched)
         _fees_after(record)
         if record.outcome == Outcome.DEFERRED:
             _deferred_replay(record.stripe_payment_intent_id)

@@ -36,22 +36,26 @@ def payment(stripe_transport) -> StripePayment:
     return payment
 
 
-def test_completed_checkout_costs_one_locked_read_and_few_writes(client, payment):
+def test_completed_checkout_is_stored_and_booked_with_its_fee_in_one_commit(client, payment):
     with CaptureQueriesContext(connection) as queries:
         assert deliver(client, payment.completed()).json()["outcome"] == "processed"
     appreciation = Appreciation.objects.get()
     assert (appreciation.status, appreciation.fee_amount, appreciation.net_amount) == ("paid", 33, 467)
     assert appreciation.stripe_payment_intent_id == payment.payment_intent
+    assert appreciation.stripe_charge_id == payment.charge_id
     assert StripeEvent.objects.get().outcome == "processed"
     sql = [query["sql"] for query in queries]
-    # Stored with one INSERT; the appreciation read once, under its lock, and written once.
+    # Each commit waits for the disk: the event, the payment and its fee share one.
+    assert sql.count("COMMIT") == 1
     assert sum(q.startswith("INSERT") for q in sql) == 1
+    writes = [q for q in sql if q.startswith('UPDATE "payments_appreciation"')]
+    assert len(writes) == 1 and '"fee_amount" = 33' in writes[0] and "\"status\" = 'paid'" in writes[0]
     appreciation_reads = [q for q in sql if q.startswith('SELECT "payments_appreciation"')]
     # The one read before the commit (the author's notification reads after it, not ours).
     assert len(appreciation_reads) <= 2
     if connection.vendor == "postgresql":
         assert sum("FOR UPDATE" in q for q in appreciation_reads) == 1
-    assert len(queries) <= 13, "\n".join(sql)
+    assert len(queries) <= 14, "\n".join(sql)
 
 
 def test_redelivery_is_cheap_and_changes_nothing(client, payment):
@@ -62,5 +66,17 @@ def test_redelivery_is_cheap_and_changes_nothing(client, payment):
         assert deliver(client, payload).json()["outcome"] == "processed"
     assert Appreciation.objects.values().get() == before
     assert StripeEvent.objects.get().attempts == 1
-    # The failed INSERT, the locked read of the stored event, the fee check; no replay query.
-    assert len(queries) <= 7, "\n".join(q["sql"] for q in queries)
+    # The INSERT that finds the id taken and the locked read of the stored event; nothing else.
+    assert not any(q["sql"].startswith("UPDATE") for q in queries)
+    assert len(queries) <= 6, "\n".join(q["sql"] for q in queries)
+
+
+def test_failed_fee_lookup_books_the_payment_and_is_not_repeated(client, stripe_transport):
+    payment = StripePayment(
+        AppreciationFactory(amount=500, stripe_checkout_session_id=events.stripe_id("cs"))
+    )
+    assert deliver(client, payment.completed()).json()["outcome"] == "processed"
+    appreciation = Appreciation.objects.get()
+    assert (appreciation.status, appreciation.fee_amount) == ("paid", None)
+    lookups = [r for r in stripe_transport.requests if r.path.startswith("/v1/payment_intents/")]
+    assert len(lookups) == 1  # reconcile fills the fee later
