@@ -82,6 +82,16 @@ def page_cache_generation() -> int:
     return generation
 
 
+def page_cache_current_generation() -> int:
+    """The generation as this process knows it (read at most PAGE_CACHE_LOCAL_SECONDS ago), for
+    other per-process caches that must follow the page cache's invalidation."""
+    generation = _local.generation()
+    if generation is None:
+        generation = page_cache_generation()
+        _local.set_generation(generation)
+    return generation
+
+
 class _LocalPages:
     """The most used entries in this process's memory, and the generation as read at most
     PAGE_CACHE_LOCAL_SECONDS ago: most hits then cost no round trip to the shared cache.

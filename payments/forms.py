@@ -13,9 +13,11 @@ from dataclasses import dataclass
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Field, Layout, Submit
+from crispy_forms.utils import flatatt
 from django import forms
 from django.conf import settings
 from django.core import signing
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from feedback.forms import reasons_field
@@ -41,6 +43,16 @@ def strip_control_characters(text: str, *, keep_newlines: bool) -> str:
         char
         for char in text
         if (char == "\n" and keep_newlines) or unicodedata.category(char) not in ("Cc", "Cs")
+    )
+
+
+def stamp_inputs(*, nonce: str, rendered: str) -> str:
+    """<input type="hidden"> for the nonce and the render time, as Django's HiddenInput writes them."""
+    return format_html(
+        '<input type="hidden" name="nonce" value="{}" id="id_nonce">'
+        '<input type="hidden" name="rendered" value="{}" id="id_rendered">',
+        nonce,
+        rendered,
     )
 
 
@@ -177,8 +189,21 @@ class AppreciationForm(forms.Form):
             "examples": examples,
         }
 
+    def form_tag_attrs(self) -> str:
+        """The <form> element's attributes but its action, as crispy would write them. The
+        element itself is in payments/widget.html: the fields crispy renders for an empty form
+        are the same on every article, so the widget renders them once per language."""
+        helper = self.helper
+        return flatatt({**helper.attrs, "id": helper.form_id, "class": helper.form_class})
+
+    def stamp_inputs(self) -> str:
+        """The two hidden inputs that differ per render: the nonce and the signed render time."""
+        return stamp_inputs(nonce=self["nonce"].value() or "", rendered=self["rendered"].value() or "")
+
     def _helper(self, action: str) -> FormHelper:
         helper = FormHelper()
+        # The <form> element, the nonce and the render time are written by payments/widget.html.
+        helper.form_tag = False
         helper.form_action = action
         helper.form_method = "post"
         helper.form_class = "appreciation-form"
@@ -219,15 +244,12 @@ class AppreciationForm(forms.Form):
                 Field("is_public"),
                 css_class="appreciation-extra",
             ),
-            "nonce",
             "client_nonce",
-            "rendered",
             # Off-screen (widget.css), skipped by Tab and hidden from screen readers; bots fill it.
             Div(Field("website"), css_class="appreciation-hp", aria_hidden="true"),
             HTML('<p class="appreciation-total" data-total hidden aria-live="polite"></p>'),
             Submit("pay", _("Appreciate"), css_class="appreciation-submit"),
-            # "Send without paying": reasons and message only (feedback.views.feedback_send).
-            HTML('{% include "feedback/free_submit.html" %}'),
+            # "Send without paying" follows in payments/widget.html (its URL names the article).
         )
         return helper
 

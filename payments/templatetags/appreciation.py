@@ -1,19 +1,29 @@
 """`{% appreciation_widget article %}`: the form, social proof and cancel note at the end of an article.
 
 Query budget on the article page: one COUNT for the supporters, one list of public
-supporters only when there are any, and one lookup only when returning from a cancelled
-checkout (`?cancelled=<public id>`).
+supporters only when there are any (both kept per process for much-appreciated articles until
+the page cache's generation changes), and one lookup only when returning from a cancelled
+checkout (`?cancelled=<public id>`). The form's fields are rendered by crispy once per language
+and settings, and reused: only the nonce and the signed render time differ per page.
 """
 
+import threading
+import uuid
+from collections import OrderedDict
+
+from crispy_forms.utils import render_crispy_form
 from django import template
 from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from articles.caching import page_cache_current_generation
 from articles.models import Article
+from feedback.reasons import reason_choices
 from payments import checkout, money, selectors
-from payments.forms import AppreciationForm
+from payments.forms import AppreciationForm, rendered_stamp, stamp_inputs
 from payments.models import Appreciation
 
 register = template.Library()
@@ -48,6 +58,65 @@ def cancelled_initial(appreciation: Appreciation, locale: str) -> dict:
     return initial
 
 
+# Supporter counts and names of much-appreciated articles, per process, for the current page
+# cache generation (bumped after every paid, refunded or disputed payment and every panel
+# change, such as a hidden message): COUNT over tens of thousands of rows is the slowest part of
+# their page, which is also rendered uncached (a form with errors, `?cancelled=`, each language).
+SUPPORTERS_CACHED_FROM = 500
+_SUPPORTERS: OrderedDict[int, tuple[int, int, list]] = OrderedDict()
+_SUPPORTERS_MAX = 256
+_supporters_lock = threading.Lock()
+
+
+def _supporters(article: Article) -> tuple[int, list]:
+    """(supporter count, public supporters) of the article, as selectors count them."""
+    generation = page_cache_current_generation()
+    found = _SUPPORTERS.get(article.pk)
+    if found is not None and found[0] == generation:
+        return found[1], found[2]
+    count = selectors.supporter_count(article=article)
+    supporters = list(selectors.public_supporters(article=article)) if count else []
+    if count >= SUPPORTERS_CACHED_FROM:
+        with _supporters_lock:
+            _SUPPORTERS[article.pk] = (generation, count, supporters)
+            _SUPPORTERS.move_to_end(article.pk)
+            while len(_SUPPORTERS) > _SUPPORTERS_MAX:
+                _SUPPORTERS.popitem(last=False)
+    return count, supporters
+
+
+# The crispy-rendered fields of an empty form, per language and the settings that shape them
+# (amounts, fees, reasons): the same on every article and for every reader, so rendered once per
+# process. In process memory rather than the shared cache, so a deploy with another layout
+# never serves the old one.
+_EMPTY_FORMS: dict[tuple, tuple[str, str]] = {}
+
+
+def _empty_form_key(locale: str) -> tuple:
+    return (
+        translation.get_language(),
+        locale,
+        settings.APPRECIATION_CURRENCY,
+        tuple(settings.APPRECIATION_PRESETS),
+        settings.APPRECIATION_MIN_AMOUNT,
+        settings.APPRECIATION_MAX_AMOUNT,
+        settings.APPRECIATION_FEE_PERCENT_BP,
+        settings.APPRECIATION_FEE_FIXED,
+        tuple((code, str(label)) for code, label in reason_choices(locale)),
+    )
+
+
+def _empty_form(locale: str, action: str) -> tuple[str, str]:
+    """(the <form> element's attributes, the fields) of a form nobody has filled in."""
+    key = _empty_form_key(locale)
+    found = _EMPTY_FORMS.get(key)
+    if found is None:
+        blank = AppreciationForm(locale=locale, action=action)
+        found = (blank.form_tag_attrs(), render_crispy_form(blank, blank.helper))
+        _EMPTY_FORMS[key] = found
+    return found
+
+
 @register.inclusion_tag("payments/widget.html", takes_context=True)
 def appreciation_widget(context, article: Article, form: AppreciationForm | None = None) -> dict:
     request = context.get("request")
@@ -62,17 +131,28 @@ def appreciation_widget(context, article: Article, form: AppreciationForm | None
             previous = checkout.appreciation_for_cancel(article=article, public_id=cancelled_id)
             if previous is not None:
                 initial, cancelled = cancelled_initial(previous, locale), True
-        form = AppreciationForm(initial=initial, locale=locale, action=action)
-    count = selectors.supporter_count(article=article)
-    supporters = list(selectors.public_supporters(article=article)) if count else []
+        if initial:
+            form = AppreciationForm(initial=initial, locale=locale, action=action)
+    if form is None:
+        # Crispy's fields as rendered once; only the nonce and the render time are new.
+        form_attrs, fields = _empty_form(locale, action)
+        stamps = stamp_inputs(nonce=uuid.uuid4().hex, rendered=rendered_stamp())
+    else:
+        # A reader's own input (errors, or back from a cancelled checkout): rendered in full.
+        form_attrs, fields = form.form_tag_attrs(), render_crispy_form(form, form.helper)
+        stamps = form.stamp_inputs()
+    count, supporters = _supporters(article)
     return {
         "article": article,
         "form": form,
+        "action": action,
+        "form_attrs": mark_safe(form_attrs),  # noqa: S308 - crispy's flatatt escapes the values
+        "form_fields": fields,
+        "form_stamps": stamps,
         "appeal": appeal_text(locale),
         "supporter_count": count,
         "supporters": supporters,
         "cancelled": cancelled,
         "checkout_error": context.get("checkout_error", ""),
         "request": request,
-        "csrf_token": context.get("csrf_token"),
     }
