@@ -6,7 +6,9 @@ Listens on 127.0.0.1 only: nginx is the one door, which is what makes trusting i
 X-Forwarded-* headers safe. Threaded workers (gthread): nginx buffers slow clients, so a
 thread never waits on a reader's network, and unlike sync workers they keep connections
 alive, which nginx's upstream keepalive (and a load test) uses: a cached page then costs no
-TCP handshake. Two threads per worker let a cache hit pass a page that is being rendered.
+TCP handshake. One thread per worker by default: rendering and cache hits are CPU-bound under
+the GIL, and in `make bench` a second thread per worker cost about half of the cache hits per
+second and doubled the latency of uncached pages; the other workers serve hits meanwhile.
 """
 
 import multiprocessing
