@@ -31,7 +31,7 @@ def _dutch_outside_requests():
 
 @pytest.fixture
 def article():
-    # Without the widget: the form's CSRF token would keep the page out of the shared cache.
+    # Without the widget, so only the page cache itself is measured.
     return ArticleFactory(appreciation_enabled=False)
 
 
