@@ -79,14 +79,22 @@ def appreciation_paid_notify(appreciation_id: int) -> None:
 
 
 def _appreciation_paid_notify(appreciation_id: int) -> None:
+    # Most authors take the daily digest: for them this finds nothing and loads no article.
     appreciation = (
-        Appreciation.objects.select_related("article", "author__user").filter(pk=appreciation_id).first()
+        Appreciation.objects.select_related("article", "author__user")
+        .filter(
+            pk=appreciation_id,
+            status=Appreciation.Status.PAID,
+            author__notify=Author.Notify.EACH,
+            author_notified_at__isnull=True,
+        )
+        .first()
     )
-    if appreciation is None or appreciation.status != Appreciation.Status.PAID:
+    if appreciation is None:
         return
     author = appreciation.author
     to = author_email(author)
-    if author.notify != Author.Notify.EACH or not to or appreciation.author_notified_at:
+    if not to:
         return
     stamp = timezone.now()
     claimed = Appreciation.objects.filter(pk=appreciation.pk, author_notified_at__isnull=True).update(
