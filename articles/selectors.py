@@ -1,17 +1,25 @@
 """Reads for the reading site: absolute URLs and the metadata search engines and social sites use."""
 
+import re
 from typing import Any
 
 from django.conf import settings
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import translation
 
 from articles.images import Variant
 from articles.models import Article, Author, Section
 
+# What Article.slug (a SlugField) or a primary key can look like.
+_REF = re.compile(r"[-a-zA-Z0-9_]{1,220}")
+
 
 def appreciable_article(ref: str) -> Article:
     """A published article that shows the widget, by slug or pk from the URL (never from a POST); else 404."""
+    if not _REF.fullmatch(ref):
+        # Not a slug or pk: never reaches the database (a NUL byte would make PostgreSQL raise).
+        raise Http404
     articles = Article.objects.published().filter(appreciation_enabled=True).select_related("author")
     # isdigit() is true for "²" and "٣", which int() refuses or reads as another number.
     lookup = {"pk": int(ref)} if ref.isascii() and ref.isdecimal() and len(ref) < 19 else {"slug": ref}

@@ -21,16 +21,11 @@ from articles.models import Article
 from articles.selectors import appreciable_article
 from feedback import services
 from feedback.forms import FreeFeedbackForm
-from payments import ratelimit
+from payments import checkout, ratelimit
 from payments.forms import AppreciationForm, Verdict
 from payments.security import client_ip, same_origin_required
 
 logger = logging.getLogger(__name__)
-
-
-def _locale() -> str:
-    language = (translation.get_language() or "nl").split("-")[0]
-    return language if language in ("nl", "en") else "nl"
 
 
 def _page(request: HttpRequest, article: Article, form: FreeFeedbackForm, *, status: int, error: str = ""):
@@ -53,7 +48,7 @@ def _page(request: HttpRequest, article: Article, form: FreeFeedbackForm, *, sta
 @require_POST
 def feedback_send(request: HttpRequest, ref: str) -> HttpResponse:
     article = appreciable_article(ref)
-    locale = _locale()
+    locale = checkout.checkout_locale(translation.get_language())
     form = FreeFeedbackForm(request.POST, locale=locale)
     verdict = AppreciationForm(request.POST, locale=locale).submission_verdict()
     if verdict == Verdict.BOT:

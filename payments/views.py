@@ -11,7 +11,7 @@ import re
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -19,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from articles.models import Article
+from articles.selectors import appreciable_article
 from payments import checkout, ratelimit, sandbox, stripe_api
 from payments.forms import AppreciationForm, Verdict
 from payments.models import Appreciation
@@ -29,8 +30,6 @@ logger = logging.getLogger(__name__)
 
 # Stripe session ids are `cs_test_…` / `cs_live_…` with letters and digits; anything else is not ours.
 _SESSION_ID = re.compile(r"^cs_(?:test|live)_[A-Za-z0-9_]{1,250}$")
-# What Article.slug (a SlugField) or a primary key can look like.
-_REF = re.compile(r"[-a-zA-Z0-9_]{1,220}")
 
 
 def _see_other(url: str) -> HttpResponse:
@@ -38,17 +37,6 @@ def _see_other(url: str) -> HttpResponse:
     response = HttpResponse(status=303)
     response["Location"] = url
     return response
-
-
-def _article_for_appreciation(ref: str) -> Article:
-    """Only a published article with appreciation on; the slug or pk comes from the URL, never the POST."""
-    if not _REF.fullmatch(ref):
-        # Not a slug or pk: never reaches the database (a NUL byte would make PostgreSQL raise).
-        raise Http404
-    articles = Article.objects.published().filter(appreciation_enabled=True).select_related("author")
-    # isdigit() is true for "²" and "٣", which int() refuses or reads as another number.
-    lookup = {"pk": int(ref)} if ref.isascii() and ref.isdecimal() and len(ref) < 19 else {"slug": ref}
-    return get_object_or_404(articles, **lookup)
 
 
 def _appreciate_page(
@@ -94,7 +82,7 @@ def appreciate(request: HttpRequest, ref: str) -> HttpResponse:
     """Start a checkout. Anti-abuse order: origin (403), article (404), a used-up limit (429,
     before any form work), bot checks (silent 303), form (400), counting against the limits
     (429), then the pending record and Stripe."""
-    article = _article_for_appreciation(ref)
+    article = appreciable_article(ref)
     ip = client_ip(request)
     used_up = ratelimit.already_over(
         ratelimit.checkout_limits(
