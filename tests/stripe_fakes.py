@@ -77,3 +77,20 @@ def signed_webhook(
         body, secret, timestamp=timestamp if timestamp is not None else int(time.time())
     )
     return body, header
+
+
+def checkout_session_created(request: StripeRequest, session_id: str) -> dict[str, Any]:
+    """The open session Stripe answers to POST /v1/checkout/sessions, built from what was sent."""
+    return {
+        "id": session_id,
+        "object": "checkout.session",
+        "amount_total": int(request.params["line_items[0][price_data][unit_amount]"]),
+        "currency": request.params["line_items[0][price_data][currency]"],
+        "client_reference_id": request.params["client_reference_id"],
+        "client_secret": f"{session_id}_secret_x",
+        "livemode": False,
+        "mode": "payment",
+        "payment_status": "unpaid",
+        "status": "open",
+        "url": f"https://checkout.stripe.com/c/pay/{session_id}",
+    }

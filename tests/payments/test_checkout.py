@@ -8,6 +8,7 @@ import pytest
 
 from payments.models import Appreciation
 from tests.factories import AppreciationFactory, ArticleFactory
+from tests.stripe_fakes import checkout_session_created
 
 pytestmark = pytest.mark.django_db
 
@@ -22,22 +23,7 @@ def session_created(request):
     if key in idempotent_answers:
         return idempotent_answers[key]
     session_id = f"cs_test_a1{len(idempotent_answers) + 1:04d}"
-    idempotent_answers[key] = answer = (
-        200,
-        {
-            "id": session_id,
-            "object": "checkout.session",
-            "amount_total": int(request.params["line_items[0][price_data][unit_amount]"]),
-            "currency": request.params["line_items[0][price_data][currency]"],
-            "client_reference_id": request.params["client_reference_id"],
-            "client_secret": f"{session_id}_secret_x",
-            "livemode": False,
-            "mode": "payment",
-            "payment_status": "unpaid",
-            "status": "open",
-            "url": f"https://checkout.stripe.com/c/pay/{session_id}",
-        },
-    )
+    idempotent_answers[key] = answer = (200, checkout_session_created(request, session_id))
     return answer
 
 

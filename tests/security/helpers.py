@@ -8,6 +8,7 @@ import uuid
 from django.test import Client
 
 from payments.forms import rendered_stamp
+from tests.stripe_fakes import checkout_session_created
 
 SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin"}
 _sessions = itertools.count(1)
@@ -24,21 +25,7 @@ def answer_session_create(stripe_transport) -> None:
         if key in answers:
             return answers[key]
         session_id = f"cs_test_sec{next(_sessions):06d}"
-        answers[key] = answer = (
-            200,
-            {
-                "id": session_id,
-                "object": "checkout.session",
-                "amount_total": int(request.params["line_items[0][price_data][unit_amount]"]),
-                "currency": request.params["line_items[0][price_data][currency]"],
-                "client_reference_id": request.params["client_reference_id"],
-                "livemode": False,
-                "mode": "payment",
-                "payment_status": "unpaid",
-                "status": "open",
-                "url": f"https://checkout.stripe.com/c/pay/{session_id}",
-            },
-        )
+        answers[key] = answer = (200, checkout_session_created(request, session_id))
         return answer
 
     stripe_transport.on("POST", r"/v1/checkout/sessions", created)
