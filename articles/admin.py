@@ -280,7 +280,6 @@ class ArticleAdmin(OwnedModelAdmin):
     def preview_view(self, request: HttpRequest, object_id: str) -> TemplateResponse:
         """The public article template for an article the user may see, whatever its status."""
         from articles import selectors, services
-        from articles.rendering import render_markdown
 
         article = self.get_object(request, unquote(object_id))
         if article is None or not self.has_view_or_change_permission(request, article):
@@ -297,7 +296,6 @@ class ArticleAdmin(OwnedModelAdmin):
                 "article": article,
                 "object": article,
                 "is_preview": True,
-                "body_html": render_markdown(article.body),
                 "hero": hero,
                 "canonical_url": selectors.article_canonical_url(article),
                 # No structured data: search engines never see a preview.

@@ -9,7 +9,6 @@ from django.views.generic import DetailView, ListView
 
 from articles import selectors, services
 from articles.models import Article, Author, Section
-from articles.rendering import render_markdown
 
 PAGE_SIZE = 12
 
@@ -36,7 +35,6 @@ class ArticleDetailView(PublishedMixin, DetailView):
         article = self.object
         hero = services.article_hero_variants(article=article)
         context.update(
-            body_html=render_markdown(article.body),
             hero=hero,
             canonical_url=selectors.article_canonical_url(article),
             structured_data=selectors.article_structured_data(article=article, hero=hero),

@@ -202,6 +202,7 @@ def _article_rows(
     rng: random.Random, volume: Volume, author_ids: list[int], section_ids: list[int], now: datetime
 ) -> Iterator[dict[str, Any]]:
     from articles.models import Article
+    from articles.rendering import render_markdown
 
     span = timedelta(days=760)
     for index in range(volume.articles):
@@ -220,6 +221,7 @@ def _article_rows(
         else:
             status, published_at = Article.Status.PUBLISHED, now - span * rng.random() ** 0.8
         created = (published_at or now) - timedelta(hours=rng.randint(1, 72))
+        body = "\n\n".join(paragraphs)
         yield {
             "title": title,
             "slug": f"{BENCH_PREFIX}-{index:05d}-{words[0]}-{words[1]}",
@@ -227,7 +229,9 @@ def _article_rows(
             # A few prolific authors write most of the articles.
             "author_id": author_ids[min(int(rng.expovariate(1 / 5)), len(author_ids) - 1)],
             "lede": " ".join(rng.choices(_SENTENCES, k=2)),
-            "body": "\n\n".join(paragraphs),
+            "body": body,
+            # What Article.save() would store; COPY bypasses save().
+            "body_html": render_markdown(body),
             "hero_image": "",
             "language": "en" if rng.random() < 0.15 else "nl",
             "status": status,
