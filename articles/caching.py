@@ -25,7 +25,8 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
@@ -90,6 +91,52 @@ def page_cache_current_generation() -> int:
         generation = page_cache_generation()
         _local.set_generation(generation)
     return generation
+
+
+class GenerationMemo:
+    """Values this process computed for the current page-cache generation, at most `size` keys
+    (the least recently used leave first) and at most PAGE_CACHE_TIMEOUT seconds old, like a
+    stored page.
+
+    For pieces of pages that change only with something that bumps the generation (a panel
+    save, a counted payment): the section menu, the supporters of a much-appreciated article.
+    Pages rendered uncached (another article, `?cancelled=`, a form with errors) then skip
+    their queries too.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.values: OrderedDict[Hashable, tuple[int, float, Any]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(
+        self, key: Hashable, compute: Callable[[], Any], *, keep: Callable[[Any], bool] | None = None
+    ) -> Any:
+        """The value for the key, computed now if this generation has none; `keep` decides
+        whether a computed value is worth keeping."""
+        generation = page_cache_current_generation()
+        found = self.values.get(key)
+        if (
+            found is not None
+            and found[0] == generation
+            and time.monotonic() - found[1] < settings.PAGE_CACHE_TIMEOUT
+        ):
+            with self.lock:
+                if key in self.values:  # another thread may have just dropped it
+                    self.values.move_to_end(key)
+            return found[2]
+        value = compute()
+        if keep is None or keep(value):
+            with self.lock:
+                self.values[key] = (generation, time.monotonic(), value)
+                self.values.move_to_end(key)
+                while len(self.values) > self.size:
+                    self.values.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self.lock:
+            self.values.clear()
 
 
 class _LocalPages:

@@ -404,3 +404,59 @@ def test_security_headers_are_kept_on_a_hit(client, article, settings):
 def test_static_files_are_left_to_whitenoise(client):
     response = client.get("/static/css/site.css")
     assert "X-Page-Cache" not in response
+
+
+# --- pieces of pages kept per generation (articles.caching.GenerationMemo) -------------------
+
+
+def _section_queries(queries) -> int:
+    return sum('FROM "articles_section"' in query["sql"] for query in queries)
+
+
+def test_section_menu_is_built_once_per_generation(client, article):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    other = ArticleFactory(section=article.section)
+    client.get(article.get_absolute_url())
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(other.get_absolute_url())
+    assert page["X-Page-Cache"] == "miss"
+    assert _section_queries(queries) == 0
+    assert f'href="{article.section.get_absolute_url()}"' in page.text
+
+    Section.objects.create(name="Sportredactie", name_en="Sports desk", slug="sport", position=9)
+    caching.page_cache_bump()  # what a panel save does
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(other.get_absolute_url())
+    assert _section_queries(queries) == 1
+    assert '<a href="/rubriek/sport/">Sportredactie</a>' in page.text
+    assert '<a href="/en/rubriek/sport/">Sports desk</a>' in client.get("/en" + other.get_absolute_url()).text
+
+
+def test_generation_memo_keeps_a_bounded_number_of_fresh_values(settings, monkeypatch):
+    memo = caching.GenerationMemo(size=2)
+    computed = []
+
+    def compute(key):
+        computed.append(key)
+        return key.upper()
+
+    assert [memo.get(key, lambda k=key: compute(k)) for key in ("a", "b", "a", "c", "b")] == list("ABACB")
+    # "b" was the least recently used when "c" came in, so it was computed again.
+    assert computed == ["a", "b", "c", "b"]
+
+    clock = [1000.0]
+    monkeypatch.setattr(caching.time, "monotonic", lambda: clock[0])
+    memo.get("d", lambda: compute("d"))
+    clock[0] += settings.PAGE_CACHE_TIMEOUT + 1  # as old as a stored page may get
+    memo.get("d", lambda: compute("d"))
+    assert computed[-2:] == ["d", "d"]
+
+
+def test_generation_memo_keeps_only_what_is_worth_keeping():
+    memo = caching.GenerationMemo(size=4)
+    computed = []
+    for _ in range(2):
+        memo.get("small", lambda: computed.append("small") or 3, keep=lambda n: n >= 500)
+    assert computed == ["small", "small"]

@@ -7,9 +7,7 @@ checkout (`?cancelled=<public id>`). The form's fields are rendered by crispy on
 and settings, and reused: only the nonce and the signed render time differ per page.
 """
 
-import threading
 import uuid
-from collections import OrderedDict
 
 from crispy_forms.utils import render_crispy_form
 from django import template
@@ -19,7 +17,7 @@ from django.utils import translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from articles.caching import page_cache_current_generation
+from articles.caching import GenerationMemo
 from articles.models import Article
 from feedback.reasons import reason_choices
 from payments import checkout, money, selectors
@@ -63,26 +61,21 @@ def cancelled_initial(appreciation: Appreciation, locale: str) -> dict:
 # change, such as a hidden message): COUNT over tens of thousands of rows is the slowest part of
 # their page, which is also rendered uncached (a form with errors, `?cancelled=`, each language).
 SUPPORTERS_CACHED_FROM = 500
-_SUPPORTERS: OrderedDict[int, tuple[int, int, list]] = OrderedDict()
-_SUPPORTERS_MAX = 256
-_supporters_lock = threading.Lock()
+_SUPPORTERS = GenerationMemo(size=256)
+
+
+def _supporters_query(article: Article) -> tuple[int, list]:
+    count = selectors.supporter_count(article=article)
+    return count, list(selectors.public_supporters(article=article)) if count else []
 
 
 def _supporters(article: Article) -> tuple[int, list]:
     """(supporter count, public supporters) of the article, as selectors count them."""
-    generation = page_cache_current_generation()
-    found = _SUPPORTERS.get(article.pk)
-    if found is not None and found[0] == generation:
-        return found[1], found[2]
-    count = selectors.supporter_count(article=article)
-    supporters = list(selectors.public_supporters(article=article)) if count else []
-    if count >= SUPPORTERS_CACHED_FROM:
-        with _supporters_lock:
-            _SUPPORTERS[article.pk] = (generation, count, supporters)
-            _SUPPORTERS.move_to_end(article.pk)
-            while len(_SUPPORTERS) > _SUPPORTERS_MAX:
-                _SUPPORTERS.popitem(last=False)
-    return count, supporters
+    return _SUPPORTERS.get(
+        article.pk,
+        lambda: _supporters_query(article),
+        keep=lambda found: found[0] >= SUPPORTERS_CACHED_FROM,
+    )
 
 
 # The crispy-rendered fields of an empty form, per language and the settings that shape them
