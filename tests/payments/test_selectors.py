@@ -128,3 +128,27 @@ def test_csv_export_net_follows_the_selectors_fee_rules():
     fee, net = header.index("fee"), header.index("net")
     assert [(row[fee], row[net]) for row in rows] == [("", "10.00"), ("0.37", "7.63"), ("0.35", "-20.35")]
     assert sum(Decimal(row[net]) * 100 for row in rows) == selectors.totals(currency="EUR").net
+
+
+def test_supporters_of_an_article_are_read_from_the_earned_payments_index():
+    """The partial index's condition must stay what earned() asks, or PostgreSQL cannot use it and
+    every uncached article page reads its payments from all over the table."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("reads PostgreSQL's query plan")
+    article = ArticleFactory()
+    AppreciationFactory(article=article, status=PAID, paid_at=datetime(2026, 11, 2, tzinfo=AMS))
+    queries = [
+        Appreciation.objects.earned().filter(article=article).values("pk"),  # what count() counts
+        selectors.public_supporters(article=article),
+    ]
+    with connection.cursor() as cursor:
+        # A table this small would be read whole; the question is whether the index can serve.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        for queryset in queries:
+            sql, params = queryset.query.sql_with_params()
+            cursor.execute("EXPLAIN " + sql, params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert "appreciation_earned_article" in plan, plan
+    assert selectors.supporter_count(article=article) == 1
