@@ -14,7 +14,8 @@ class AppreciationQuerySet(models.QuerySet):
 
     def earned(self) -> "AppreciationQuerySet":
         """Money that is really in: paid, not fully refunded, not in or lost to a dispute."""
-        return self.paid().filter(
+        return self.filter(
+            status=Appreciation.Status.PAID,
             refunded_amount__lt=F("amount"),
             dispute_status__in=Appreciation.DISPUTE_COUNTS,
         )
