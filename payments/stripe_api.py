@@ -35,18 +35,43 @@ class InvalidWebhook(Exception):
     """A webhook body that does not carry a valid Stripe signature, or is not an event."""
 
 
+# The client of the last configuration asked for, with that configuration. One client per
+# process keeps its HTTP connection to Stripe open between calls (the SDK's requests session,
+# one per thread); a new client per call paid a new TCP and TLS handshake for every fee lookup.
+# Settings or the transport changing (tests do both) make a new one.
+_cached_client: tuple[tuple[Any, ...], stripe.StripeClient] | None = None
+
+
 def _client() -> stripe.StripeClient:
-    if HTTP_CLIENT is None and settings.STRIPE_SANDBOX and settings.DEBUG:
+    global _cached_client
+    sandbox = HTTP_CLIENT is None and settings.STRIPE_SANDBOX and settings.DEBUG
+    # The transport by identity: a test's transport is a dataclass, equal to any other empty one
+    # (and unhashable). The cached client holds its transport, so that id is never reused.
+    config = (
+        sandbox,
+        id(HTTP_CLIENT),
+        settings.STRIPE_SECRET_KEY,
+        settings.STRIPE_API_BASE,
+        settings.STRIPE_MAX_NETWORK_RETRIES,
+    )
+    cached = _cached_client
+    if cached is not None and cached[0] == config:
+        return cached[1]
+    if sandbox:
         # Offline sandbox: the SDK runs as usual, but a local transport answers from our database.
         from payments.sandbox import SANDBOX_KEY, SandboxTransport
 
-        return stripe.StripeClient(SANDBOX_KEY, http_client=SandboxTransport(), max_network_retries=0)
-    return stripe.StripeClient(
-        settings.STRIPE_SECRET_KEY,
-        base_addresses={"api": settings.STRIPE_API_BASE},
-        http_client=HTTP_CLIENT,
-        max_network_retries=settings.STRIPE_MAX_NETWORK_RETRIES,
-    )
+        client = stripe.StripeClient(SANDBOX_KEY, http_client=SandboxTransport(), max_network_retries=0)
+    else:
+        client = stripe.StripeClient(
+            settings.STRIPE_SECRET_KEY,
+            base_addresses={"api": settings.STRIPE_API_BASE},
+            http_client=HTTP_CLIENT,
+            max_network_retries=settings.STRIPE_MAX_NETWORK_RETRIES,
+        )
+    # Two threads may both build one; either is fine, the last one stays.
+    _cached_client = (config, client)
+    return client
 
 
 def _call(action, *args, **kwargs) -> dict[str, Any]:
