@@ -66,6 +66,12 @@ def _item(appreciation: Appreciation, language: str) -> dict:
     }
 
 
+def notifies_each_payment(author: Author) -> bool:
+    """Whether a payment of this author's calls for `appreciation_paid_notify`; the webhook skips
+    that work after its commit for everyone else (most authors take the daily digest)."""
+    return author.notify == Author.Notify.EACH
+
+
 def appreciation_paid_notify(appreciation_id: int) -> None:
     """Called after the transaction that marked an appreciation paid has committed.
 

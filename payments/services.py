@@ -28,7 +28,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
+from django.db.models.constants import OnConflict
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from articles.caching import page_cache_invalidate
@@ -327,9 +329,14 @@ def _uuid(value: Any) -> uuid.UUID | None:
         return None
 
 
+def _one(records: QuerySet[Appreciation]) -> Appreciation | None:
+    """The row of a lookup by a unique key, or None: LIMIT 1 without the ORDER BY of first()."""
+    return next(iter(records.order_by()[:1]), None)
+
+
 def _by_public_id(value: Any) -> Appreciation | None:
     public_id = _uuid(value)
-    return Appreciation.objects.filter(public_id=public_id).first() if public_id else None
+    return _one(Appreciation.objects.filter(public_id=public_id)) if public_id else None
 
 
 def _metadata_id(obj: dict[str, Any]) -> Any:
@@ -345,15 +352,18 @@ def _id_of(value: Any) -> str:
 
 
 def _session_appreciation(session: dict[str, Any], *, lock: bool = False) -> Appreciation | None:
-    """Our record for a Checkout Session; `lock` takes its row lock in the same read."""
-    records = Appreciation.objects.select_for_update() if lock else Appreciation.objects.all()
+    """Our record for a Checkout Session; `lock` takes its row lock in the same read and reads
+    its author along (not locked), whose notification choice decides the work after the commit."""
+    records = Appreciation.objects.all()
+    if lock:
+        records = records.select_for_update(of=("self",)).select_related("author")
     if session.get("id"):
-        found = records.filter(stripe_checkout_session_id=session["id"]).first()
+        found = _one(records.filter(stripe_checkout_session_id=session["id"]))
         if found:
             return found
     for value in (_metadata_id(session), session.get("client_reference_id")):
         public_id = _uuid(value)
-        found = records.filter(public_id=public_id).first() if public_id else None
+        found = _one(records.filter(public_id=public_id)) if public_id else None
         if found:
             return found
     return None
@@ -365,9 +375,9 @@ def _payment_appreciation(
     """Charges carry the payment intent's metadata; refunds and disputes only carry its ids."""
     found = _by_public_id(_metadata_id(obj))
     if found is None and payment_intent_id:
-        found = Appreciation.objects.filter(stripe_payment_intent_id=payment_intent_id).first()
+        found = _one(Appreciation.objects.filter(stripe_payment_intent_id=payment_intent_id))
     if found is None and charge_id:
-        found = Appreciation.objects.filter(stripe_charge_id=charge_id).first()
+        found = _one(Appreciation.objects.filter(stripe_charge_id=charge_id))
     return found
 
 
@@ -410,7 +420,8 @@ def _on_session_paid_or_processing(record: StripeEvent, session: dict[str, Any])
         _moved, status_fields = _status_change(appreciation, Status.PROCESSING, PROCESSING_FROM, paid_at=None)
     else:
         moved, status_fields = _status_change(appreciation, Status.PAID, PAID_FROM, paid_at=record.created)
-        if moved:
+        # Most authors take the daily digest: for them there is nothing to do after the commit.
+        if moved and notifications.notifies_each_payment(appreciation.author):
             appreciation_id = appreciation.pk
             transaction.on_commit(lambda: _notify_paid(appreciation_id))
     fields += status_fields
@@ -670,12 +681,39 @@ def _event_fields(event: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _event_store(event: dict[str, Any]) -> None:
-    """Store the event under its unique id, in the processing transaction; a concurrent or
-    repeated delivery finds the stored row (ON CONFLICT DO NOTHING waits for a concurrent
-    insert of the same id to commit). One INSERT, no read first."""
-    record = StripeEvent(stripe_event_id=event["id"], **_event_fields(event))
-    StripeEvent.objects.bulk_create([record], ignore_conflicts=True)
+def _event_store(event: dict[str, Any]) -> StripeEvent | None:
+    """Store the event under its unique id, in the processing transaction: the new record, or
+    None when the id was stored before. One INSERT, no read first. A concurrent delivery of the
+    same id waits in its INSERT (ON CONFLICT DO NOTHING) until this transaction ends, and then
+    reads the stored row; nothing else can see the new row before the commit, so it needs no
+    lock of its own.
+
+    The row is written as processed in its first attempt, which is what almost every delivery
+    ends as, so that it needs no UPDATE then; `_event_process` writes what differs before the
+    commit (the outcome of a failed, ignored or deferred event, its error), and no one sees the
+    row before that."""
+    record = StripeEvent(
+        stripe_event_id=event["id"],
+        outcome=Outcome.PROCESSED,
+        processed_at=timezone.now(),
+        attempts=1,
+        **_event_fields(event),
+    )
+    fields = [field for field in StripeEvent._meta.concrete_fields if not field.primary_key]
+    query = InsertQuery(StripeEvent, on_conflict=OnConflict.IGNORE)
+    query.insert_values(fields, [record])
+    compiler = query.get_compiler(connection=connection)
+    # RETURNING answers only for an inserted row (Django's bulk_create asks none with a conflict clause).
+    compiler.returning_fields = [StripeEvent._meta.pk]
+    [(sql, params)] = compiler.as_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    record.pk = row[0]
+    record._state.adding = False
+    return record
 
 
 def _lock_timeout() -> None:
@@ -684,7 +722,8 @@ def _lock_timeout() -> None:
             cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_SECONDS}s'")
 
 
-# Written by processing; the payload and the ids are written once, when the event is stored.
+# Written by processing (only those that changed); the payload and the ids are written once,
+# when the event is stored.
 _PROCESSED_FIELDS = ["outcome", "processed_at", "attempts", "last_error", "stripe_payment_intent_id"]
 _NOT_PREFETCHED = object()
 
@@ -706,20 +745,24 @@ def _event_process(
     failure: Exception | None = None
     with transaction.atomic():
         _lock_timeout()
-        if event is not None:
-            _event_store(event)
-            # The payload is the one just stored (or, on a redelivery, the same event again).
-            rows = StripeEvent.objects.defer("payload").filter(stripe_event_id=event["id"])
+        record = _event_store(event) if event is not None else None
+        if record is not None:
+            written = {name: getattr(record, name) for name in _PROCESSED_FIELDS}
         else:
-            rows = StripeEvent.objects.filter(pk=record_id)
-        record = rows.select_for_update().get()
-        if record.outcome in FINAL_OUTCOMES:
-            return record
-        if event is not None:
-            record.payload = event
+            if event is not None:
+                # The payload is the one stored (a redelivery carries the same event again).
+                rows = StripeEvent.objects.defer("payload").filter(stripe_event_id=event["id"])
+            else:
+                rows = StripeEvent.objects.filter(pk=record_id)
+            record = rows.select_for_update().get()
+            if record.outcome in FINAL_OUTCOMES:
+                return record
+            if event is not None:
+                record.payload = event
+            written = {name: getattr(record, name) for name in _PROCESSED_FIELDS}
+            record.attempts += 1
         if prefetched is not _NOT_PREFETCHED:
             record.prefetched_payment_intent = prefetched
-        record.attempts += 1
         payload = record.payload
         handler = HANDLERS.get(record.type)
         try:
@@ -744,8 +787,13 @@ def _event_process(
             # Whatever the handler did was rolled back with its savepoint.
             record.links_payment_intent, record.fee_target = False, 0
         record.outcome = outcome
-        record.processed_at = timezone.now() if outcome in FINAL_OUTCOMES else None
-        record.save(update_fields=_PROCESSED_FIELDS)
+        if outcome not in FINAL_OUTCOMES:
+            record.processed_at = None
+        elif record.processed_at is None:
+            record.processed_at = timezone.now()
+        changed = [name for name in _PROCESSED_FIELDS if getattr(record, name) != written[name]]
+        if changed:
+            record.save(update_fields=changed)
     if failure is not None:
         raise EventProcessingError(record.last_error) from failure
     return record

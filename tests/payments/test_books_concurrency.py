@@ -9,6 +9,7 @@ import pytest
 from django.db import connection, connections, transaction
 from django.test import Client
 
+from articles.models import Author
 from payments import selectors, services
 from payments.models import Appreciation, StripeEvent
 from tests.conftest import WEBHOOK_SECRET
@@ -63,6 +64,9 @@ def payment(stripe_transport) -> StripePayment:
 
 
 def test_same_event_from_eight_workers_is_processed_once(payment, monkeypatch):
+    author = payment.appreciation.author
+    author.notify = Author.Notify.EACH  # the email per payment is scheduled once, too
+    author.save(update_fields=["notify"])
     notified = []
     monkeypatch.setattr(services.notifications, "appreciation_paid_notify", notified.append)
     # Count how often the real handler runs: the services alone are idempotent, the event must be too.

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from articles.models import Author
 from payments import selectors, services
 from payments.models import Appreciation, StripeEvent
 from tests.factories import AppreciationFactory
@@ -73,9 +74,16 @@ def test_later_event_fills_a_missing_fee(payment, stripe_transport):
     assert _reload(payment).fee_amount == 40
 
 
+def _notify_each(payment: StripePayment) -> None:
+    author = payment.appreciation.author
+    author.notify = Author.Notify.EACH
+    author.save(update_fields=["notify"])
+
+
 def test_paid_schedules_author_notification_after_commit(
     payment, monkeypatch, django_capture_on_commit_callbacks
 ):
+    _notify_each(payment)
     notified = []
     monkeypatch.setattr(services.notifications, "appreciation_paid_notify", notified.append)
 
@@ -87,9 +95,25 @@ def test_paid_schedules_author_notification_after_commit(
     assert notified == [payment.appreciation.pk]
 
 
+def test_paid_of_a_digest_author_schedules_no_notification(
+    payment, monkeypatch, django_capture_on_commit_callbacks
+):
+    assert payment.appreciation.author.notify == Author.Notify.DAILY
+    notified = []
+    monkeypatch.setattr(services.notifications, "appreciation_paid_notify", notified.append)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        handle(payment.completed())
+
+    assert _reload(payment).status == Status.PAID
+    assert notified == []
+
+
 def test_failing_notification_does_not_break_the_books(
     payment, monkeypatch, django_capture_on_commit_callbacks
 ):
+    _notify_each(payment)
+
     def broken(appreciation_id):
         raise ConnectionRefusedError("smtp down")
 
