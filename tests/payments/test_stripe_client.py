@@ -55,6 +55,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.connections += 1
 
     def do_GET(self) -> None:
+        self.server.paths.append(self.path.split("?")[0])
         body = json.dumps(PAYMENT_INTENT).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -69,6 +70,7 @@ def local_api(settings, monkeypatch):
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     server.daemon_threads = True
     server.connections = 0
+    server.paths = []
     threading.Thread(target=server.serve_forever, daemon=True).start()
     settings.STRIPE_SECRET_KEY = "sk_test_waardeer"
     settings.STRIPE_SANDBOX = False
@@ -85,3 +87,14 @@ def test_two_fee_lookups_share_one_connection(local_api):
         assert stripe_api.payment_intent_retrieve_with_fees("pi_reuse")["id"] == "pi_reuse"
 
     assert local_api.connections == 1
+
+
+def test_the_environments_proxy_is_still_used(local_api, settings, monkeypatch):
+    # The proxy settings are read once per client; a request for another host reaches the proxy.
+    settings.STRIPE_API_BASE = "http://api.stripe.invalid"
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{local_api.server_address[1]}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+
+    assert stripe_api.payment_intent_retrieve_with_fees("pi_reuse")["id"] == "pi_reuse"
+    assert local_api.paths == ["http://api.stripe.invalid/v1/payment_intents/pi_reuse"]
