@@ -37,8 +37,9 @@ class InvalidWebhook(Exception):
 
 
 # The client of the last configuration asked for, with that configuration. One client per
-# process keeps its HTTP connection to Stripe open between calls (the SDK's requests session,
-# one per thread); a new client per call paid a new TCP and TLS handshake for every fee lookup.
+# process keeps its HTTP connections to Stripe open between calls (one requests session, which
+# the SDK shares between the process's threads; its urllib3 pool hands each its own connection);
+# a new client per call paid a new TCP and TLS handshake for every fee lookup.
 # Settings or the transport changing (tests do both) make a new one.
 _cached_client: tuple[tuple[Any, ...], stripe.StripeClient] | None = None
 
