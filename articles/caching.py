@@ -151,7 +151,7 @@ class _LocalPages:
         self.entries: OrderedDict[str, tuple] = OrderedDict()
         self.current: int | None = None
         self.read_at = 0.0
-        # gunicorn's gthread workers serve several requests per process at once.
+        # With GUNICORN_THREADS above 1, a process serves several requests at once.
         self.lock = threading.Lock()
 
     def generation(self) -> int | None:

@@ -3,12 +3,15 @@
     gunicorn journalism.wsgi -c deploy/gunicorn.conf.py
 
 Listens on 127.0.0.1 only: nginx is the one door, which is what makes trusting its
-X-Forwarded-* headers safe. Threaded workers (gthread): nginx buffers slow clients, so a
-thread never waits on a reader's network, and unlike sync workers they keep connections
-alive, which nginx's upstream keepalive (and a load test) uses: a cached page then costs no
-TCP handshake. One thread per worker by default: rendering and cache hits are CPU-bound under
-the GIL, and in `make bench` a second thread per worker cost about half of the cache hits per
-second and doubled the latency of uncached pages; the other workers serve hits meanwhile.
+X-Forwarded-* headers safe. Sync workers, as gunicorn advises behind a buffering proxy: nginx
+buffers slow clients, so a worker never waits on a reader's network. Every worker waits in
+accept() on the one socket, so requests queue fairly for whichever worker is free. Rendering
+and cache hits are CPU-bound under the GIL, so threads do not add throughput. In `make bench`
+on two cores, threaded workers (gthread, one thread, keep-alive) served as many pages. But a
+worker holding many kept-alive connections made its readers wait behind each other: uncached
+pages had a p99 of 320-330 ms, against 165-175 ms with sync workers, and cache hits
+now and then 800 ms, against 11 ms. GUNICORN_THREADS above 1 makes gunicorn use gthread workers
+instead, with keep-alive, which nginx's upstream keepalive then uses.
 """
 
 import multiprocessing
@@ -16,9 +19,9 @@ import os
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8001")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
-worker_class = "gthread"
+worker_class = "sync"
 threads = int(os.environ.get("GUNICORN_THREADS", 1))
-# Idle keep-alive connections close after 5 s; nginx opens a new one when it needs one.
+# Only for gthread workers: idle keep-alive connections close after 5 s.
 keepalive = 5
 # Stripe expects a webhook answer within seconds; a request that hangs this long is a bug.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
