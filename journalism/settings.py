@@ -225,6 +225,9 @@ STRIPE_WEBHOOK_SECRETS = env.list("STRIPE_WEBHOOK_SECRET", default=[])
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
 STRIPE_CHECKOUT_UI_MODE = env.str("STRIPE_CHECKOUT_UI_MODE", default="hosted_page")
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+# Seconds one request to Stripe may take (the SDK's own default is 80). With the retries, the
+# worst case must stay under gunicorn's 30 s worker timeout, or the worker is killed mid-request.
+STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=8)
 STRIPE_SANDBOX = DEBUG and not STRIPE_SECRET_KEY
 
 # Content Security Policy (django-csp 4). Only our own scripts run: no inline script, no CDN.

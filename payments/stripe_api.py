@@ -55,6 +55,7 @@ def _client() -> stripe.StripeClient:
         settings.STRIPE_SECRET_KEY,
         settings.STRIPE_API_BASE,
         settings.STRIPE_MAX_NETWORK_RETRIES,
+        settings.STRIPE_TIMEOUT_SECONDS,
     )
     cached = _cached_client
     if cached is not None and cached[0] == config:
@@ -68,7 +69,8 @@ def _client() -> stripe.StripeClient:
         client = stripe.StripeClient(
             settings.STRIPE_SECRET_KEY,
             base_addresses={"api": settings.STRIPE_API_BASE},
-            http_client=HTTP_CLIENT or stripe.RequestsClient(session=_requests_session()),
+            http_client=HTTP_CLIENT
+            or stripe.RequestsClient(timeout=settings.STRIPE_TIMEOUT_SECONDS, session=_requests_session()),
             max_network_retries=settings.STRIPE_MAX_NETWORK_RETRIES,
         )
     # Two threads may both build one; either is fine, the last one stays.

@@ -6,6 +6,7 @@ HTTP session, so a new TCP (and, at Stripe, TLS) handshake per event.
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -55,6 +56,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.connections += 1
 
     def do_GET(self) -> None:
+        time.sleep(self.server.delay)
         self.server.paths.append(self.path.split("?")[0])
         body = json.dumps(PAYMENT_INTENT).encode()
         self.send_response(200)
@@ -71,6 +73,7 @@ def local_api(settings, monkeypatch):
     server.daemon_threads = True
     server.connections = 0
     server.paths = []
+    server.delay = 0
     threading.Thread(target=server.serve_forever, daemon=True).start()
     settings.STRIPE_SECRET_KEY = "sk_test_waardeer"
     settings.STRIPE_SANDBOX = False
@@ -98,3 +101,14 @@ def test_the_environments_proxy_is_still_used(local_api, settings, monkeypatch):
 
     assert stripe_api.payment_intent_retrieve_with_fees("pi_reuse")["id"] == "pi_reuse"
     assert local_api.paths == ["http://api.stripe.invalid/v1/payment_intents/pi_reuse"]
+
+
+def test_a_stripe_request_that_hangs_gives_up_after_the_timeout(local_api, settings):
+    # The SDK would wait 80 s, longer than gunicorn lets a worker live: it must give up first.
+    settings.STRIPE_TIMEOUT_SECONDS = 0.3
+    local_api.delay = 3
+    started = time.monotonic()
+    with pytest.raises(stripe_api.PaymentProviderError) as raised:
+        stripe_api.payment_intent_retrieve_with_fees("pi_reuse")
+    assert raised.value.retryable
+    assert time.monotonic() - started < 2
