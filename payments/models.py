@@ -117,7 +117,8 @@ class Appreciation(models.Model):
             models.Index(fields=["status", "paid_at"]),
             # The supporters under an article (their count, the newest public names): earned()
             # rows only, so counting them reads this small index instead of rows scattered over
-            # the table. The condition must stay what earned() asks, or PostgreSQL cannot use it.
+            # the table. The condition must stay what earned() asks (and what the widget's SQL in
+            # payments.selectors writes out), or PostgreSQL cannot use it.
             models.Index(
                 fields=["article", "-paid_at"],
                 condition=Q(status="paid", dispute_status__in=["", "won"], refunded_amount__lt=F("amount")),

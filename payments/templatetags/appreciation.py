@@ -1,8 +1,8 @@
 """`{% appreciation_widget article %}`: the form, social proof and cancel note at the end of an article.
 
-Query budget on the article page: one COUNT for the supporters, one list of public
-supporters only when there are any (both kept per process for much-appreciated articles until
-the page cache's generation changes), and one lookup only when returning from a cancelled
+Query budget on the article page: one query for the supporters, their count and the newest
+public ones (kept per process for much-appreciated articles until the page cache's generation
+changes), and one lookup only when returning from a cancelled
 checkout (`?cancelled=<public id>`). The form's fields are rendered by crispy once per language
 and settings, and reused: only the nonce and the signed render time differ per page.
 """
@@ -64,16 +64,11 @@ SUPPORTERS_CACHED_FROM = 500
 _SUPPORTERS = GenerationMemo(size=256)
 
 
-def _supporters_query(article: Article) -> tuple[int, list]:
-    count = selectors.supporter_count(article=article)
-    return count, list(selectors.public_supporters(article=article)) if count else []
-
-
-def _supporters(article: Article) -> tuple[int, list]:
+def _supporters(article: Article) -> tuple[int, list[selectors.Supporter]]:
     """(supporter count, public supporters) of the article, as selectors count them."""
     return _SUPPORTERS.get(
         article.pk,
-        lambda: _supporters_query(article),
+        lambda: selectors.article_supporters(article_id=article.pk),
         keep=lambda found: found[0] >= SUPPORTERS_CACHED_FROM,
     )
 
