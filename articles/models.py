@@ -1,12 +1,12 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from articles.caching import reverse_memo
 from articles.rendering import render_markdown
 
 
@@ -47,7 +47,7 @@ class Author(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("articles:author-detail", kwargs={"slug": self.slug})
+        return reverse_memo("articles:author-detail", slug=self.slug)
 
 
 class Section(models.Model):
@@ -67,7 +67,7 @@ class Section(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("articles:section-detail", kwargs={"slug": self.slug})
+        return reverse_memo("articles:section-detail", slug=self.slug)
 
     @property
     def display_name(self) -> str:
@@ -159,7 +159,7 @@ class Article(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
-        return reverse("articles:article-detail", kwargs={"slug": self.slug})
+        return reverse_memo("articles:article-detail", slug=self.slug)
 
     @property
     def body_markup(self) -> SafeString:

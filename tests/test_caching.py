@@ -460,3 +460,21 @@ def test_generation_memo_keeps_only_what_is_worth_keeping():
     for _ in range(2):
         memo.get("small", lambda: computed.append("small") or 3, keep=lambda n: n >= 500)
     assert computed == ["small", "small"]
+
+
+def test_remembered_urls_follow_language_script_prefix_and_urlconf(settings):
+    from django.urls import clear_script_prefix, reverse, set_script_prefix
+
+    assert caching.reverse_memo("articles:article-detail", slug="kust") == "/artikel/kust/"
+    with translation.override("en"):
+        assert caching.reverse_memo("articles:article-detail", slug="kust") == "/en/artikel/kust/"
+        assert caching.reverse_memo("funnel:pixel", 7) == reverse("funnel:pixel", args=[7])
+    set_script_prefix("/site/")
+    try:
+        assert caching.reverse_memo("articles:home") == "/site/"
+    finally:
+        clear_script_prefix()
+    assert caching.reverse_memo("articles:home") == "/"
+    settings.ROOT_URLCONF = "tests.urls_without_articles"
+    with pytest.raises(ImportError):  # another URLconf is asked, not the remembered answer
+        caching.reverse_memo("articles:home")

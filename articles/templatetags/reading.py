@@ -2,11 +2,12 @@
 
 from django import template
 from django.conf import settings
-from django.urls import reverse, translate_url
+from django.urls import NoReverseMatch
 from django.utils import translation
 from django.utils.safestring import SafeString
 
 from articles import selectors, services
+from articles.caching import reverse_memo
 from articles.models import Article
 from articles.rendering import json_ld_script
 
@@ -31,18 +32,32 @@ def hero_img(article: Article, sizes: str = "100vw", lazy: bool = True, css_clas
 def language_links(context) -> list[dict]:
     """The current page in each language, as plain links (no form, no JS, cacheable per URL)."""
     request = context.get("request")
+    match = getattr(request, "resolver_match", None)
+    query = request.META.get("QUERY_STRING", "") if request else ""
     current = translation.get_language()
-    full_path = request.get_full_path() if request else "/"
     links = []
     for code, _name in settings.LANGUAGES:
-        url = translate_url(full_path, code) if request else full_path
-        if code != current and url == full_path:
-            # Not a page we can translate (a 404, say): offer that language's home page.
-            with translation.override(code):
-                url = reverse("articles:home")
+        with translation.override(code):
+            try:
+                # The view this request resolved to, reversed in the other language: what
+                # translate_url() does, without resolving the path a second time.
+                url = reverse_memo(match.view_name, *match.args, **match.kwargs) if match else None
+            except NoReverseMatch:
+                url = None
+            if url is None:
+                # Not a page we can translate (a 404, say): offer that language's home page.
+                url = reverse_memo("articles:home")
+            elif query:
+                url = f"{url}?{query}"
         info = translation.get_language_info(code)
         links.append({"code": code, "name": info["name_local"], "url": url, "current": code == current})
     return links
+
+
+@register.simple_tag
+def link(viewname: str, *args: str | int) -> str:
+    """`{% url %}` for the reading pages, remembered per process (articles.caching.reverse_memo)."""
+    return reverse_memo(viewname, *args)
 
 
 @register.filter

@@ -12,12 +12,11 @@ import uuid
 from crispy_forms.utils import render_crispy_form
 from django import template
 from django.conf import settings
-from django.urls import reverse
 from django.utils import translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from articles.caching import GenerationMemo
+from articles.caching import GenerationMemo, reverse_memo
 from articles.models import Article
 from feedback.reasons import reason_choices
 from payments import checkout, money, selectors
@@ -110,7 +109,7 @@ def appreciation_widget(context, article: Article, form: AppreciationForm | None
     request = context.get("request")
     locale = checkout.checkout_locale(translation.get_language())
     form = form or context.get("appreciation_form")
-    action = reverse("payments:appreciate", kwargs={"ref": article.slug})
+    action = reverse_memo("payments:appreciate", ref=article.slug)
     cancelled = False
     if form is None:
         initial = {}
