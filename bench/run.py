@@ -18,18 +18,21 @@ substituted, no daemon, never port 80), then measures:
   signed `checkout.session.completed` webhooks posted concurrently, checked for exactly-once.
 It prints one table (metric, value, target, ratio to (a), pass/fail) and writes it as JSON to
 bench/results/latest.json. Targets are ratios to (a) measured in the same run, so the numbers
-travel between machines; a failed target gets a profile hint.
+travel between machines. For every target missed it shows where the time goes: the same work
+in this process, timed, then profiled, as shares of the stack (templates, ORM, database, ...).
 """
 
 # A local benchmark tool: it runs fixed commands and wants seeded, repeatable randomness.
 # ruff: noqa: S603, S607, S311
 
 import argparse
+import cProfile
 import hashlib
 import hmac
 import http.client
 import json
 import os
+import pstats
 import random
 import re
 import secrets
@@ -330,6 +333,105 @@ def stripe_signature(body: str, secret: str, timestamp: int) -> str:
     return f"t={timestamp},v1={digest}"
 
 
+# ---------------------------------------------------------------- where the time goes
+
+# The part of the stack a function belongs to, by its package (the longest prefix wins).
+_PARTS = {
+    "django/template": "Django templates",
+    "django/templatetags": "Django templates",
+    "crispy_forms": "Django templates",
+    "django/db/models": "Django ORM: building queries, making objects",
+    "django/db": "database driver, and waiting for PostgreSQL",
+    "psycopg": "database driver, and waiting for PostgreSQL",
+    "redis": "Redis client, and waiting for Redis",
+    "django_redis": "Redis client, and waiting for Redis",
+    "stripe": "Stripe SDK and its HTTP, and waiting for (fake) Stripe",
+    "requests": "Stripe SDK and its HTTP, and waiting for (fake) Stripe",
+    "urllib3": "Stripe SDK and its HTTP, and waiting for (fake) Stripe",
+    "django": "Django: request, middleware, URLs, translations",
+    "axes": "other middleware (axes, django-otp, WhiteNoise, CSP)",
+    "django_otp": "other middleware (axes, django-otp, WhiteNoise, CSP)",
+    "whitenoise": "other middleware (axes, django-otp, WhiteNoise, CSP)",
+    "csp": "other middleware (axes, django-otp, WhiteNoise, CSP)",
+}
+_SITE_PACKAGES = "/site-packages/"
+
+
+def _part(filename: str) -> str:
+    if _SITE_PACKAGES in filename:
+        package = filename.split(_SITE_PACKAGES, 1)[1]
+        matches = [prefix for prefix in _PARTS if package.startswith(prefix + "/")]
+        return _PARTS[max(matches, key=len)] if matches else "other libraries"
+    if filename.startswith(f"{BASE_DIR}/"):
+        return "our code (articles, payments, ...)"
+    return "Python's standard library"
+
+
+def profile_parts(stats: pstats.Stats) -> dict[str, float]:
+    """Each part's share of the profiled time (own time of its functions). A built-in function
+    (a socket read, a dict lookup) counts for whoever called it, so waiting on a socket lands with
+    the client that waited."""
+    seconds: dict[str, float] = {}
+    for (filename, _line, _name), (_cc, _nc, own, _cumulative, callers) in stats.stats.items():
+        if filename != "~":
+            seconds[_part(filename)] = seconds.get(_part(filename), 0.0) + own
+            continue
+        called = sum(caller[2] for caller in callers.values()) or 1.0
+        for (caller_file, _l, _n), caller in callers.items():
+            part = _part(caller_file) if caller_file != "~" else "Python's standard library"
+            seconds[part] = seconds.get(part, 0.0) + own * caller[2] / called
+    total = sum(seconds.values()) or 1.0
+    return {part: value / total for part, value in sorted(seconds.items(), key=lambda item: -item[1])}
+
+
+@dataclass
+class Profile:
+    what: str
+    cpu_ms: float  # per request, measured without the profiler
+    wall_ms: float
+    parts: dict[str, float]
+    top: list[str]
+
+    def text(self) -> str:
+        lines = [
+            f"  {self.what}: {self.cpu_ms:.1f} ms of CPU ({self.wall_ms:.1f} ms wall) "
+            "per request in this process"
+        ]
+        lines += [f"    {share:6.1%}  {part}" for part, share in self.parts.items() if share >= 0.005]
+        lines.append("    most own time (cProfile):")
+        lines += [f"      {entry}" for entry in self.top]
+        return "\n".join(lines)
+
+
+def profile_requests(what: str, send, requests: list, *, measured: list | None = None) -> Profile:
+    """Time `send` over `measured` (CPU and wall, no profiler), then profile it over `requests`."""
+    measured = measured or requests
+    started, cpu = time.perf_counter(), time.process_time()
+    for request in measured:
+        send(request)
+    wall_ms = (time.perf_counter() - started) * 1000 / len(measured)
+    cpu_ms = (time.process_time() - cpu) * 1000 / len(measured)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for request in requests:
+        send(request)
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    own = sorted(stats.stats.items(), key=lambda item: -item[1][2])[:12]
+    total = sum(entry[2] for entry in stats.stats.values()) or 1.0
+    top = [
+        f"{entry[2] / total:5.1%}  {name} ({_short(filename)}:{line})"
+        for (filename, line, name), entry in own
+    ]
+    return Profile(what, cpu_ms, wall_ms, profile_parts(stats), top)
+
+
+def _short(filename: str) -> str:
+    if _SITE_PACKAGES in filename:
+        return filename.split(_SITE_PACKAGES, 1)[1]
+    return filename.removeprefix(f"{BASE_DIR}/")
+
+
 # ---------------------------------------------------------------- results
 
 
@@ -344,7 +446,7 @@ class Row:
     p50_ms: float | None = None
     p99_ms: float | None = None
     note: str = ""
-    profile_path: str = ""  # what a profile hint should look at
+    profile_path: str = ""  # what the profile of a missed target runs
 
     def shown_value(self) -> str:
         if self.value is None:
@@ -401,6 +503,7 @@ class Bench:
         self.nginx: subprocess.Popen | None = None
         self.fake_stripe = FakeStripe()
         self.rows: list[Row] = []
+        self.uncached_paths: list[str] = []  # articles for the profile of uncached pages
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "journalism.settings",
@@ -589,6 +692,7 @@ class Bench:
         slugs = list(published.values_list("slug", flat=True))
         random.Random(7).shuffle(slugs)
         warm_slugs, cold_slugs = slugs[:300], slugs[300:]
+        self.uncached_paths = [Article(slug=slug).get_absolute_url() for slug in cold_slugs[-400:]]
         script = self._cycle_script("warm", warm_slugs)
         wrk(self.gunicorn_port, "/", seconds=warm, script=script)
         import redis
@@ -739,7 +843,6 @@ class Bench:
     def webhooks(self) -> None:
         from django.db import connection
 
-        from articles.models import Article
         from payments.models import Appreciation, StripeEvent
 
         metric = "webhooks checkout.session.completed"
@@ -750,31 +853,8 @@ class Bench:
             self.rows.append(Row(metric, note="n/a (not available)"))
             return
         self._webhook_cleanup()
-        run = uuid.uuid4().hex[:8]
-        article = Article.objects.published().select_related("author").first()
         count = self.args.webhook_events
-        pending = Appreciation.objects.bulk_create(
-            Appreciation(
-                article=article,
-                author=article.author,
-                amount=500 + i % 7 * 100,
-                currency="EUR",
-                stripe_checkout_session_id=f"cs_test_benchwh_{run}_{i:05d}",
-            )
-            for i in range(count)
-        )
-        now = int(time.time())
-        bodies = []
-        for i, appreciation in enumerate(pending):
-            payment_intent = f"pi_benchwh_{run}_{i:05d}"
-            self.fake_stripe.payment_intents[payment_intent] = fake_payment_intent(
-                payment_intent, appreciation.amount, str(appreciation.public_id)
-            )
-            bodies.append(
-                json.dumps(
-                    _session_completed_event(f"evt_benchwh_{run}_{i:05d}", now, appreciation, payment_intent)
-                )
-            )
+        run, bodies = self._webhook_events(count)
         # Stripe delivers at least once: redeliver 5 % at random among the rest.
         rng = random.Random(11)
         deliveries = bodies + rng.sample(bodies, max(1, count // 20))
@@ -825,6 +905,38 @@ class Bench:
         )
         self._webhook_cleanup()
 
+    def _webhook_events(self, count: int) -> tuple[str, list[str]]:
+        """`count` pending appreciations, and the `checkout.session.completed` event of each (its
+        payment intent known to the fake Stripe API); the run id names their rows."""
+        from articles.models import Article
+        from payments.models import Appreciation
+
+        run = uuid.uuid4().hex[:8]
+        article = Article.objects.published().select_related("author").first()
+        pending = Appreciation.objects.bulk_create(
+            Appreciation(
+                article=article,
+                author=article.author,
+                amount=500 + i % 7 * 100,
+                currency="EUR",
+                stripe_checkout_session_id=f"cs_test_benchwh_{run}_{i:05d}",
+            )
+            for i in range(count)
+        )
+        now = int(time.time())
+        bodies = []
+        for i, appreciation in enumerate(pending):
+            payment_intent = f"pi_benchwh_{run}_{i:05d}"
+            self.fake_stripe.payment_intents[payment_intent] = fake_payment_intent(
+                payment_intent, appreciation.amount, str(appreciation.public_id)
+            )
+            bodies.append(
+                json.dumps(
+                    _session_completed_event(f"evt_benchwh_{run}_{i:05d}", now, appreciation, payment_intent)
+                )
+            )
+        return run, bodies
+
     @staticmethod
     def _webhook_cleanup() -> None:
         """Remove this bench's webhook rows so repeated runs keep the measured volume."""
@@ -845,44 +957,41 @@ class Bench:
 
     # -- hints and output
 
-    def hints(self) -> None:
-        failed = [row for row in self.rows if row.passed is False]
-        if not failed:
-            return
-        print("\nProfile hints:")
-        try:
-            import pyinstrument
-        except ImportError:
-            pyinstrument = None
-        for row in failed:
-            print(f"- {row.metric} misses its target ({row.target}).")
-            if row.profile_path and row.profile_path != WEBHOOK_PATH and pyinstrument is not None:
-                # Rows measuring a cached page get a profile of cache hits, the others of one render.
-                print(self._profile(row.profile_path, hits=row.metric.startswith(("(b)", "(c)"))))
-        if pyinstrument is None:
-            print(
-                "  For a profile of the slow page: .venv/bin/pip install pyinstrument and rerun; or "
-                "py-spy record --pid <gunicorn worker> while the bench runs."
-            )
-
-    def _profile(self, path: str, *, hits: bool = False) -> str:
-        """A pyinstrument profile, in this process on the bench's settings (the static files of
-        the run must still exist: the page links their hashed names)."""
+    def profiles(self) -> list[Profile]:
+        """Where the time goes for each missed target: the same work in this process, on the
+        bench's settings, timed and then profiled. Run before close(): pages link the run's static
+        files and webhooks ask the fake Stripe API."""
         import redis
         from django.test import Client
-        from pyinstrument import Profiler
 
-        redis.Redis.from_url(REDIS_URL).flushdb()
+        found = []
         client = Client(SERVER_NAME=LOOPBACK)
-        if hits:
-            client.get(path)  # stores the page
-        profiler = Profiler()
-        with profiler:
-            for _ in range(500 if hits else 1):
-                client.get(path)
-        return profiler.output_text(unicode=True, color=False, show_all=False)[:6000]
+        for row in self.rows:
+            if row.passed is not False or not row.profile_path:
+                continue
+            what = f"{row.metric} (target {row.target})"
+            redis.Redis.from_url(REDIS_URL).flushdb()
+            if row.profile_path == WEBHOOK_PATH:
+                _run, bodies = self._webhook_events(600)
 
-    def write(self, volume: dict[str, int]) -> Path:
+                def deliver(body: str) -> None:
+                    signature = stripe_signature(body, WEBHOOK_SECRET, int(time.time()))
+                    client.post(
+                        WEBHOOK_PATH, body, content_type="application/json", HTTP_STRIPE_SIGNATURE=signature
+                    )
+
+                found.append(profile_requests(what, deliver, bodies[:300], measured=bodies[300:]))
+                self._webhook_cleanup()
+            elif row.metric.startswith("(d)") and len(self.uncached_paths) >= 400:
+                # Pages nobody asked for since the flush above: each one is rendered.
+                paths = self.uncached_paths
+                found.append(profile_requests(what, client.get, paths[:200], measured=paths[200:]))
+            else:
+                client.get(row.profile_path)  # stores the page: the rest are hits
+                found.append(profile_requests(what, client.get, [row.profile_path] * 2000))
+        return found
+
+    def write(self, volume: dict[str, int], profiles: list[Profile]) -> Path:
         commit = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], cwd=BASE_DIR, capture_output=True, text=True, check=False
         ).stdout.strip()
@@ -895,6 +1004,7 @@ class Bench:
             "duration_s": self.args.duration,
             "volume": volume,
             "rows": [asdict(row) for row in self.rows],
+            "profiles": [asdict(profile) for profile in profiles],
         }
         path = RESULTS_DIR / "latest.json"
         path.write_text(json.dumps(data, indent=2) + "\n")
@@ -997,18 +1107,17 @@ def main(argv: list[str] | None = None) -> int:
         bench.start()
         for section in args.only or SECTIONS:
             getattr(bench, section.replace("-", "_"))()
-    except BaseException:
-        bench.remove_files()
-        raise
+        profiles = bench.profiles()
     finally:
         bench.close()
+        bench.remove_files()
     print()
     print_table(bench.rows)
-    try:
-        bench.hints()
-    finally:
-        bench.remove_files()
-    path = bench.write(volume)
+    if profiles:
+        print("\nWhere the time goes, for each target missed:")
+        for profile in profiles:
+            print(profile.text())
+    path = bench.write(volume, profiles)
     print(f"\nWritten to {path.relative_to(BASE_DIR)}")
     return 0
 
