@@ -138,3 +138,26 @@ def test_bench_webhook_signature_is_accepted_by_the_app(settings):
     forged = run.stripe_signature(body, "whsec_wrong", int(time.time()))
     with pytest.raises(stripe_api.InvalidWebhook):
         stripe_api.webhook_event_verify(body.encode(), forged)
+
+
+@pytest.mark.django_db
+def test_profile_shows_where_an_article_page_spends_its_time(client):
+    from tests.factories import ArticleFactory
+
+    # Six articles: three rendered for the timing, three others for the profile (none cached yet).
+    paths = [ArticleFactory().get_absolute_url() for _ in range(6)]
+
+    profile = run.profile_requests("article", client.get, paths[:3], measured=paths[3:])
+
+    assert profile.cpu_ms > 0 and profile.wall_ms > 0
+    assert sum(profile.parts.values()) == pytest.approx(1.0)
+    # Built-in functions count for their callers, so every share belongs to a named part.
+    assert set(profile.parts) <= set(run._PARTS.values()) | {
+        "our code (articles, payments, ...)",
+        "Python's standard library",
+        "other libraries",
+    }
+    assert profile.parts["Django templates"] > 0.02
+    assert profile.parts["Django ORM: building queries, making objects"] > 0.02
+    assert len(profile.top) == 12
+    assert "Django templates" in profile.text()
