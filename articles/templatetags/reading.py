@@ -4,6 +4,7 @@ from django import template
 from django.conf import settings
 from django.urls import NoReverseMatch
 from django.utils import translation
+from django.utils.encoding import iri_to_uri
 from django.utils.safestring import SafeString
 
 from articles import selectors, services
@@ -33,7 +34,8 @@ def language_links(context) -> list[dict]:
     """The current page in each language, as plain links (no form, no JS, cacheable per URL)."""
     request = context.get("request")
     match = getattr(request, "resolver_match", None)
-    query = request.META.get("QUERY_STRING", "") if request else ""
+    # Encoded as get_full_path() does (translate_url kept the query of the full path).
+    query = iri_to_uri(request.META.get("QUERY_STRING", "")) if request else ""
     current = translation.get_language()
     links = []
     for code, _name in settings.LANGUAGES:
