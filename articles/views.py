@@ -30,6 +30,9 @@ class ArticleDetailView(PublishedMixin, DetailView):
     template_name = "articles/article_detail.html"
     context_object_name = "article"
 
+    def get_object(self, queryset=None) -> Article:
+        return selectors.published_article(self.kwargs["slug"])
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         article = self.object

@@ -3,10 +3,14 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.http import Http404
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from articles.models import Article
+from articles import selectors
+from articles.models import Article, Author, Section
 from tests.factories import ArticleFactory, AuthorFactory, SectionFactory
 
 pytestmark = pytest.mark.django_db
@@ -48,6 +52,31 @@ def test_published_article_page_is_visible(client, three_articles):
 def test_draft_and_scheduled_article_pages_are_404(client, three_articles, which):
     assert client.get(three_articles[which].get_absolute_url()).status_code == 404
     assert client.get("/en" + three_articles[which].get_absolute_url()).status_code == 404
+
+
+def _field_values(instance) -> dict:
+    return {field.attname: getattr(instance, field.attname) for field in type(instance)._meta.concrete_fields}
+
+
+def test_article_page_lookup_loads_what_the_orm_loads_in_one_query(three_articles):
+    expected = Article.objects.published().select_related("section", "author").get(slug="visible")
+    with CaptureQueriesContext(connection) as queries:
+        article = selectors.published_article("visible")
+        section, author = article.section, article.author
+    assert len(queries) == 1
+    assert _field_values(article) == _field_values(expected)
+    assert isinstance(section, Section) and _field_values(section) == _field_values(expected.section)
+    assert isinstance(author, Author) and _field_values(author) == _field_values(expected.author)
+    # Converted as the ORM converts (SQLite hands over text and integers).
+    assert article.published_at == expected.published_at and article.published_at.tzinfo is not None
+    assert article.appreciation_enabled is True
+    assert article._state.adding is False and article._state.db == "default"
+
+
+@pytest.mark.parametrize("slug", ["secret-draft", "scheduled", "no-such-article"])
+def test_article_page_lookup_refuses_what_readers_may_not_see(three_articles, slug):
+    with pytest.raises(Http404):
+        selectors.published_article(slug)
 
 
 def test_draft_published_with_past_time_still_hidden(client):
