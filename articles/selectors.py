@@ -53,15 +53,21 @@ def _article_page_sql() -> str:
     )
 
 
-def _from_row(model: type[models.Model], values: list[Any]) -> models.Model:
-    """An instance as the ORM makes it, with each field's database converters applied (SQLite
-    returns datetimes as text and booleans as integers)."""
-    fields = model._meta.concrete_fields
-    for index, field in enumerate(fields):
-        expression = field.get_col(model._meta.db_table)
-        for convert in connection.ops.get_db_converters(expression) + field.get_db_converters(connection):
-            values[index] = convert(values[index], expression, connection)
-    return model.from_db(connection.alias, [field.attname for field in fields], values)
+@functools.cache
+def _row_readers() -> list[tuple[type[models.Model], list[str], list[tuple[int, Any, list]]]]:
+    """Per model: its field names, and the database converters of the fields that have any, as
+    the ORM applies them (SQLite returns datetimes as text and booleans as integers)."""
+    readers = []
+    for model in _ARTICLE_PAGE_MODELS:
+        fields = model._meta.concrete_fields
+        converters = []
+        for index, field in enumerate(fields):
+            expression = field.get_col(model._meta.db_table)
+            found = connection.ops.get_db_converters(expression) + field.get_db_converters(connection)
+            if found:
+                converters.append((index, expression, found))
+        readers.append((model, [field.attname for field in fields], converters))
+    return readers
 
 
 def published_article(slug: str) -> Article:
@@ -71,12 +77,14 @@ def published_article(slug: str) -> Article:
         row = cursor.fetchone()
     if row is None:
         raise Http404
-    values = list(row)
-    instances = []
-    for model in _ARTICLE_PAGE_MODELS:
-        count = len(model._meta.concrete_fields)
-        instances.append(_from_row(model, values[:count]))
-        del values[:count]
+    instances, start = [], 0
+    for model, names, converters in _row_readers():
+        values = list(row[start : start + len(names)])
+        start += len(names)
+        for index, expression, found in converters:
+            for convert in found:
+                values[index] = convert(values[index], expression, connection)
+        instances.append(model.from_db(connection.alias, names, values))
     article, section, author = instances
     Article.section.field.set_cached_value(article, section)
     Article.author.field.set_cached_value(article, author)

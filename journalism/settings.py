@@ -78,6 +78,20 @@ ROOT_URLCONF = "journalism.urls"
 WSGI_APPLICATION = "journalism.wsgi.application"
 
 TEMPLATES = [
+    # The pages readers see: Jinja2, about twice as fast to render (articles/templating.py).
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {
+            "environment": "articles.templating.environment",
+            "context_processors": [
+                "django.template.context_processors.i18n",
+                "articles.context_processors.site",
+            ],
+        },
+    },
+    # The panel (Django's admin), emails and forms: Django templates.
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],

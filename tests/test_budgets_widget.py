@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from articles.caching import page_cache_bump
-from payments.templatetags import appreciation as widget
+from payments import widget
 from tests.factories import AppreciationFactory, ArticleFactory
 from tests.security.helpers import appreciate_url, form_data
 

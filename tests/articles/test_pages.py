@@ -105,7 +105,9 @@ def test_seo_tags_are_absolute_and_escaped(client, settings, article):
         r'<meta property="og:image" content="https://example.org/media/variants/[^"]+-1200w.jpg">', html
     )
     assert '<meta name="twitter:card" content="summary_large_image">' in html
-    assert 'content="Quote &quot; and &lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in html
+    # The title comes back whole from the attribute, however the quote is escaped.
+    escaped = 'content="Quote (?:&quot;|&#34;) and &lt;/script&gt;&lt;script&gt;alert\\(1\\)&lt;/script&gt;"'
+    assert len(re.findall(escaped, html)) == 2  # og:title and twitter:title
     # Only our own two script elements may close: the JSON-LD one, nothing injected by the title.
     assert "<script>alert(1)" not in html
     match = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
@@ -158,9 +160,9 @@ def test_home_lists_latest_articles_labelled_by_section(client, article):
 def test_home_is_paginated(client):
     ArticleFactory.create_batch(13)
     first = client.get("/")
-    assert len(first.context["articles"]) == 12
+    assert first.text.count('<article class="card') == 12
     assert 'rel="next" href="?page=2"' in first.text
-    assert len(client.get("/?page=2").context["articles"]) == 1
+    assert client.get("/?page=2").text.count('<article class="card') == 1
     assert client.get("/?page=3").status_code == 404
     assert client.get("/?page=abc").status_code == 404
 

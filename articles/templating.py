@@ -1,0 +1,100 @@
+"""Jinja2 for the pages readers see (templates/jinja2/); the panel and emails keep Django templates.
+
+Jinja2 compiles a template to Python: the Django template language was about half of an
+uncached article page, mostly per-variable work (lookups, localisation, escaping).
+
+Texts are translated with `_("...")` (with `|format(name=...)` for values), which Django's
+`makemessages` extracts from these files as it does from Django templates; plurals are made in
+Python with ngettext. Values are escaped on output, as in Django templates.
+"""
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.templatetags.static import static
+from django.urls import NoReverseMatch
+from django.utils import formats, timezone, translation
+from django.utils.encoding import iri_to_uri
+from django.utils.safestring import SafeString
+from jinja2 import Environment
+
+from articles import selectors, services
+from articles.caching import reverse_memo
+from articles.images import Variant
+from articles.models import Article
+from articles.rendering import json_ld_script
+
+
+def hero_variants(article: Article) -> list[Variant]:
+    return services.article_hero_variants(article=article)
+
+
+def language_links(request: HttpRequest | None) -> list[dict[str, Any]]:
+    """The current page in each language, as plain links (no form, no JS, cacheable per URL)."""
+    match = getattr(request, "resolver_match", None)
+    # Encoded as get_full_path() does (translate_url kept the query of the full path).
+    query = iri_to_uri(request.META.get("QUERY_STRING", "")) if request else ""
+    current = translation.get_language()
+    links = []
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            try:
+                # The view this request resolved to, reversed in the other language: what
+                # translate_url() does, without resolving the path a second time.
+                url = reverse_memo(match.view_name, *match.args, **match.kwargs) if match else None
+            except NoReverseMatch:
+                url = None
+            if url is None:
+                # Not a page we can translate (a 404, say): offer that language's home page.
+                url = reverse_memo("articles:home")
+            elif query:
+                url = f"{url}?{query}"
+        info = translation.get_language_info(code)
+        links.append({"code": code, "name": info["name_local"], "url": url, "current": code == current})
+    return links
+
+
+def absolute(path_or_url: str) -> str:
+    return selectors.absolute_url(str(path_or_url))
+
+
+def date(value, format_string: str) -> str:
+    """Django's `date` filter: in the current time zone, month names in the current language."""
+    if value is None:
+        return ""
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return formats.date_format(value, format_string)
+
+
+def json_ld(data: dict) -> SafeString:
+    return json_ld_script(data)
+
+
+def environment(**options: Any) -> Environment:
+    from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
+    from django.template.defaultfilters import linebreaksbr, truncatewords
+
+    from payments.widget import appreciation_widget
+
+    # Readers' text reaches these pages: escaping is not an option (Django's default is the same).
+    options.pop("autoescape", None)
+    env = Environment(autoescape=True, **options)
+    env.globals.update(
+        _=translation.gettext,
+        static=static,
+        link=reverse_memo,
+        language_links=language_links,
+        hero_variants=hero_variants,
+        appreciation_widget=appreciation_widget,
+    )
+    env.filters.update(
+        absolute=absolute,
+        as_crispy_field=as_crispy_field,
+        date=date,
+        json_ld=json_ld,
+        linebreaksbr=linebreaksbr,
+        truncatewords=truncatewords,
+    )
+    return env

@@ -1,0 +1,154 @@
+"""The appreciation widget at the end of an article: the form, social proof and cancel note.
+
+`appreciation_widget(request, article, ...)` gives what templates/jinja2/payments/widget.html shows.
+
+Query budget on the article page: one query for the supporters, their count and the newest
+public ones (kept per process for much-appreciated articles until the page cache's generation
+changes), and one lookup only when returning from a cancelled
+checkout (`?cancelled=<public id>`). The form's fields are rendered by crispy once per language
+and settings, and reused: only the nonce and the signed render time differ per page.
+"""
+
+import uuid
+
+from crispy_forms.utils import render_crispy_form
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils import translation
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from articles.caching import GenerationMemo, reverse_memo
+from articles.models import Article
+from feedback.reasons import reason_choices
+from payments import checkout, money, selectors
+from payments.forms import AppreciationForm, rendered_stamp, stamp_inputs
+from payments.models import Appreciation
+
+# Our own wording; the site owner overrides it per language with APPRECIATION_APPEAL_NL / _EN.
+DEFAULT_APPEAL = _(
+    "You read this article for free. If it was worth something to you, give what you think "
+    "it is worth: your appreciation goes to the journalist who wrote it."
+)
+
+
+def appeal_text(locale: str) -> str:
+    """The site owner's appeal per language (APPRECIATION_APPEAL_NL / _EN), or our default wording."""
+    configured = getattr(settings, f"APPRECIATION_APPEAL_{locale.upper()}", "")
+    return configured or DEFAULT_APPEAL
+
+
+def cancelled_initial(appreciation: Appreciation, locale: str) -> dict:
+    """The reader's earlier choice, to refill the form: amount, name, message and public flag only."""
+    base = appreciation.amount - appreciation.fee_cover_amount
+    initial = {
+        "display_name": appreciation.display_name,
+        "message": appreciation.message,
+        "is_public": appreciation.is_public,
+        "cover_fee": appreciation.fee_cover_amount > 0,
+    }
+    if base in settings.APPRECIATION_PRESETS:
+        initial["preset"] = base
+    else:
+        plain = money.format_plain(base, appreciation.currency)
+        initial["amount"] = plain.replace(".", ",") if locale == "nl" else plain
+    return initial
+
+
+# Supporter counts and names of much-appreciated articles, per process, for the current page
+# cache generation (bumped after every paid, refunded or disputed payment and every panel
+# change, such as a hidden message): COUNT over tens of thousands of rows is the slowest part of
+# their page, which is also rendered uncached (a form with errors, `?cancelled=`, each language).
+SUPPORTERS_CACHED_FROM = 500
+_SUPPORTERS = GenerationMemo(size=256)
+
+
+def _supporters(article: Article) -> tuple[int, list[selectors.Supporter]]:
+    """(supporter count, public supporters) of the article, as selectors count them."""
+    return _SUPPORTERS.get(
+        article.pk,
+        lambda: selectors.article_supporters(article_id=article.pk),
+        keep=lambda found: found[0] >= SUPPORTERS_CACHED_FROM,
+    )
+
+
+# The crispy-rendered fields of an empty form, per language and the settings that shape them
+# (amounts, fees, reasons): the same on every article and for every reader, so rendered once per
+# process. In process memory rather than the shared cache, so a deploy with another layout
+# never serves the old one.
+_EMPTY_FORMS: dict[tuple, tuple[str, str]] = {}
+
+
+def _empty_form_key(locale: str) -> tuple:
+    return (
+        translation.get_language(),
+        locale,
+        settings.APPRECIATION_CURRENCY,
+        tuple(settings.APPRECIATION_PRESETS),
+        settings.APPRECIATION_MIN_AMOUNT,
+        settings.APPRECIATION_MAX_AMOUNT,
+        settings.APPRECIATION_FEE_PERCENT_BP,
+        settings.APPRECIATION_FEE_FIXED,
+        tuple((code, str(label)) for code, label in reason_choices(locale)),
+    )
+
+
+def _empty_form(locale: str, action: str) -> tuple[str, str]:
+    """(the <form> element's attributes, the fields) of a form nobody has filled in."""
+    key = _empty_form_key(locale)
+    found = _EMPTY_FORMS.get(key)
+    if found is None:
+        blank = AppreciationForm(locale=locale, action=action)
+        found = (blank.form_tag_attrs(), render_crispy_form(blank, blank.helper))
+        _EMPTY_FORMS[key] = found
+    return found
+
+
+def appreciation_widget(
+    request: HttpRequest | None,
+    article: Article,
+    form: AppreciationForm | None = None,
+    checkout_error: str = "",
+) -> dict:
+    """What the widget shows; `form` is a reader's own input to show again (with its errors)."""
+    locale = checkout.checkout_locale(translation.get_language())
+    action = reverse_memo("payments:appreciate", ref=article.slug)
+    cancelled = False
+    if form is None:
+        initial = {}
+        cancelled_id = request.GET.get("cancelled") if request is not None else None
+        if cancelled_id:
+            previous = checkout.appreciation_for_cancel(article=article, public_id=cancelled_id)
+            if previous is not None:
+                initial, cancelled = cancelled_initial(previous, locale), True
+        if initial:
+            form = AppreciationForm(initial=initial, locale=locale, action=action)
+    if form is None:
+        # Crispy's fields as rendered once; only the nonce and the render time are new.
+        form_attrs, fields = _empty_form(locale, action)
+        stamps = stamp_inputs(nonce=uuid.uuid4().hex, rendered=rendered_stamp())
+    else:
+        # A reader's own input (errors, or back from a cancelled checkout): rendered in full.
+        form_attrs, fields = form.form_tag_attrs(), render_crispy_form(form, form.helper)
+        stamps = form.stamp_inputs()
+    count, supporters = _supporters(article)
+    return {
+        "article": article,
+        "form": form,
+        "action": action,
+        "form_attrs": mark_safe(form_attrs),  # noqa: S308 - crispy's flatatt escapes the values
+        "form_fields": fields,
+        "form_stamps": stamps,
+        "appeal": appeal_text(locale),
+        "supporter_count": count,
+        "supporter_count_text": ngettext(
+            "%(counter)s reader appreciated this article",
+            "%(counter)s readers appreciated this article",
+            count,
+        )
+        % {"counter": count},
+        "supporters": supporters,
+        "cancelled": cancelled,
+        "checkout_error": checkout_error,
+    }
