@@ -5,11 +5,12 @@ import re
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, models
+from django.db import connection
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone, translation
 
+from articles import rows
 from articles.images import Variant
 from articles.models import Article, Author, Section
 
@@ -29,45 +30,22 @@ def appreciable_article(ref: str) -> Article:
 
 
 # An article page reads one row of these three tables, in this order.
-_ARTICLE_PAGE_MODELS: tuple[type[models.Model], ...] = (Article, Section, Author)
+_ARTICLE_PAGE: rows.Models = (Article, Section, Author)
 
 
 @functools.cache
 def _article_page_sql() -> str:
     """Article.objects.published().select_related("section", "author").filter(slug=...), written
-    out once: the ORM spends more time compiling that query (about 0.6 ms) than the database
-    spends answering it, on every uncached article page."""
+    out once (articles.rows): compiling it took the ORM longer than PostgreSQL took to answer."""
     quote = connection.ops.quote_name
-    article, section, author = (quote(model._meta.db_table) for model in _ARTICLE_PAGE_MODELS)
-    columns = ", ".join(
-        f"{quote(model._meta.db_table)}.{quote(field.column)}"
-        for model in _ARTICLE_PAGE_MODELS
-        for field in model._meta.concrete_fields
-    )
+    article, section, author = (quote(model._meta.db_table) for model in _ARTICLE_PAGE)
     return (
-        f"SELECT {columns} FROM {article}"  # noqa: S608 - names from the models; values are bound
+        f"SELECT {rows.columns(_ARTICLE_PAGE)} FROM {article}"  # noqa: S608 - names from the models; values are bound
         f" INNER JOIN {section} ON {section}.{quote('id')} = {article}.{quote('section_id')}"
         f" INNER JOIN {author} ON {author}.{quote('id')} = {article}.{quote('author_id')}"
         f" WHERE {article}.{quote('slug')} = %s AND {article}.{quote('status')} = %s"
         f" AND {article}.{quote('published_at')} <= %s"
     )
-
-
-@functools.cache
-def _row_readers() -> list[tuple[type[models.Model], list[str], list[tuple[int, Any, list]]]]:
-    """Per model: its field names, and the database converters of the fields that have any, as
-    the ORM applies them (SQLite returns datetimes as text and booleans as integers)."""
-    readers = []
-    for model in _ARTICLE_PAGE_MODELS:
-        fields = model._meta.concrete_fields
-        converters = []
-        for index, field in enumerate(fields):
-            expression = field.get_col(model._meta.db_table)
-            found = connection.ops.get_db_converters(expression) + field.get_db_converters(connection)
-            if found:
-                converters.append((index, expression, found))
-        readers.append((model, [field.attname for field in fields], converters))
-    return readers
 
 
 def published_article(slug: str) -> Article:
@@ -77,17 +55,9 @@ def published_article(slug: str) -> Article:
         row = cursor.fetchone()
     if row is None:
         raise Http404
-    instances, start = [], 0
-    for model, names, converters in _row_readers():
-        values = list(row[start : start + len(names)])
-        start += len(names)
-        for index, expression, found in converters:
-            for convert in found:
-                values[index] = convert(values[index], expression, connection)
-        instances.append(model.from_db(connection.alias, names, values))
-    article, section, author = instances
-    Article.section.field.set_cached_value(article, section)
-    Article.author.field.set_cached_value(article, author)
+    article, section, author = rows.instances(row, _ARTICLE_PAGE)
+    rows.attach(article, Article.section, section)
+    rows.attach(article, Article.author, author)
     return article
 
 

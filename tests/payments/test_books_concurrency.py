@@ -164,3 +164,29 @@ def test_dispute_events_at_once_end_with_the_state_of_all_of_them(payment):
             services.stripe_event_handle(payload)
     appreciation = Appreciation.objects.get()
     assert (appreciation.dispute_status, appreciation.dispute_fee_amount) == (Appreciation.Dispute.LOST, 2000)
+
+
+@pytest.mark.parametrize("by", ["session id", "metadata", "client reference"])
+def test_session_read_for_a_webhook_holds_the_row_lock_until_the_commit(by):
+    appreciation = AppreciationFactory(stripe_checkout_session_id=events.stripe_id("cs"))
+    session = {
+        "session id": {"id": appreciation.stripe_checkout_session_id},
+        "metadata": {"metadata": {"appreciation_id": str(appreciation.public_id)}},
+        "client reference": {"client_reference_id": str(appreciation.public_id)},
+    }[by]
+    with transaction.atomic():
+        found = services._session_appreciation(session, lock=True)
+        assert found.pk == appreciation.pk and found.author == appreciation.author
+        other = connections.create_connection("default")
+        try:
+            with other.cursor() as cursor, pytest.raises(Exception, match="could not obtain lock"):
+                cursor.execute(
+                    "SELECT id FROM payments_appreciation WHERE id = %s FOR UPDATE NOWAIT", [appreciation.pk]
+                )
+            # The author is read along, not locked: the panel may save an author meanwhile.
+            with other.cursor() as cursor:
+                cursor.execute(
+                    "SELECT id FROM articles_author WHERE id = %s FOR UPDATE NOWAIT", [found.author_id]
+                )
+        finally:
+            other.close()
