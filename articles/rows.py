@@ -57,3 +57,22 @@ def instances(row: tuple, chain: Models) -> list[models.Model]:
 def attach(instance: models.Model, descriptor: Any, related: models.Model) -> None:
     """Set a foreign key's loaded object, as select_related does (`descriptor`: Model.field)."""
     descriptor.field.set_cached_value(instance, related)
+
+
+@functools.cache
+def _update_sql(model: type[models.Model], names: tuple[str, ...]) -> str:
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(model._meta.get_field(name).column)} = %s" for name in names)
+    pk = quote(model._meta.pk.column)
+    return f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {pk} = %s"  # noqa: S608 - names from the model; values are bound
+
+
+def update(instance: models.Model, names: list[str]) -> None:
+    """instance.save(update_fields=names) for a row that exists, with its SQL written once:
+    values prepared as save() prepares them (auto_now fields set now). No signals are sent."""
+    fields = [instance._meta.get_field(name) for name in names]
+    values = [field.get_db_prep_save(field.pre_save(instance, False), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(_update_sql(type(instance), tuple(names)), [*values, instance.pk])
+        if cursor.rowcount != 1:
+            raise models.ObjectDoesNotExist(f"{instance._meta.label} {instance.pk} was not updated")

@@ -616,6 +616,25 @@ def test_event_is_stored_with_its_stripe_fields(payment):
     assert record.payload == payload
     assert record.processed_at is not None
     assert record.received_at is not None
+    # What the INSERT (written once per process) stored is what the record says.
+    stored = StripeEvent.objects.get(pk=record.pk)
+    for field in StripeEvent._meta.concrete_fields:
+        assert getattr(stored, field.attname) == getattr(record, field.attname), field.name
+
+
+def test_event_insert_written_once_is_what_the_orm_compiles_for_any_event(payment):
+    from django.db import connection
+    from django.db.models.constants import OnConflict
+    from django.db.models.sql import InsertQuery
+
+    record = StripeEvent(stripe_event_id="evt_x", type="charge.refunded", payload=payment.completed())
+    query = InsertQuery(StripeEvent, on_conflict=OnConflict.IGNORE)
+    query.insert_values(services._EVENT_FIELDS, [record])
+    compiler = query.get_compiler(connection=connection)
+    compiler.returning_fields = [StripeEvent._meta.pk]
+    [(sql, params)] = compiler.as_sql()
+    assert services._event_insert_sql() == sql
+    assert len(params) == len(services._EVENT_FIELDS)
 
 
 def test_processing_failure_is_recorded_and_a_retry_succeeds(payment):
