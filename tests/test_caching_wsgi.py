@@ -1,0 +1,117 @@
+"""The WSGI front (articles.caching.PageCacheApp): pages this process keeps in memory are
+answered before Django; everything else reaches Django as before."""
+
+import pytest
+from django.core.handlers.wsgi import WSGIHandler
+from django.test import RequestFactory
+
+from articles.caching import PageCacheApp, page_cache_bump
+from tests.factories import ArticleFactory
+
+pytestmark = pytest.mark.django_db
+
+
+class Django:
+    """Django's own WSGI handler, counting the requests that reach it."""
+
+    def __init__(self) -> None:
+        self.handler = WSGIHandler()
+        self.calls = 0
+
+    def __call__(self, environ, start_response):
+        self.calls += 1
+        return self.handler(environ, start_response)
+
+
+def _get(app, path: str, **extra) -> tuple[str, dict[str, str], bytes]:
+    environ = RequestFactory().get(path, **extra).environ
+    answer = {}
+
+    def start_response(status, headers, exc_info=None):
+        answer["status"], answer["headers"] = status, headers
+
+    result = app(environ, start_response)
+    body = b"".join(result)
+    if hasattr(result, "close"):
+        result.close()
+    return answer["status"], dict(answer["headers"]), body
+
+
+@pytest.fixture
+def django_app():
+    return Django()
+
+
+@pytest.fixture
+def front(django_app):
+    return PageCacheApp(django_app)
+
+
+@pytest.fixture
+def path():
+    return ArticleFactory(appreciation_enabled=False).get_absolute_url()
+
+
+def test_a_page_in_memory_is_answered_without_django(front, django_app, path, django_assert_num_queries):
+    status, stored_headers, first = _get(front, path)
+    assert status == "200 OK" and stored_headers["X-Page-Cache"] == "miss"
+    # Django's own hit, for comparison: served by the middleware from memory.
+    _status, django_hit_headers, django_hit = _get(django_app, path)
+    assert django_app.calls == 2
+
+    with django_assert_num_queries(0):
+        status, headers, body = _get(front, path)
+    assert django_app.calls == 2
+    assert status == "200 OK" and body == first == django_hit
+    assert headers == django_hit_headers  # security headers, CSP, ETag, Cache-Control, length
+    assert headers["X-Page-Cache"] == "hit" and "Content-Security-Policy" in headers
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"HTTP_COOKIE": "sessionid=abc"},
+        {"HTTP_COOKIE": "messages=abc"},
+        {"QUERY_STRING": "utm_source=x"},
+        {"HTTP_IF_NONE_MATCH": '"x"'},
+        {"HTTP_IF_MODIFIED_SINCE": "Sat, 28 Nov 2026 10:00:00 GMT"},
+        {"HTTP_HOST": "evil.example"},
+    ],
+    ids=["session", "messages", "other query", "if-none-match", "if-modified-since", "foreign host"],
+)
+def test_other_requests_reach_django(front, django_app, path, extra):
+    _get(front, path)
+    query = extra.pop("QUERY_STRING", "")
+    status, _headers, _body = _get(front, f"{path}?{query}" if query else path, **extra)
+    assert django_app.calls == 2
+    if "HTTP_HOST" in extra:
+        assert status.startswith("400")
+
+
+def test_post_and_head_reach_django(front, django_app, path):
+    _get(front, path)
+    environ = RequestFactory().head(path).environ
+    front(environ, lambda status, headers, exc_info=None: None)
+    environ = RequestFactory().post(path).environ
+    front(environ, lambda status, headers, exc_info=None: None)
+    assert django_app.calls == 3
+
+
+def test_a_bumped_generation_is_never_answered_from_memory(front, django_app, path):
+    _get(front, path)
+    page_cache_bump()  # what a paid appreciation or a panel save does
+    _status, headers, _body = _get(front, path)
+    assert django_app.calls == 2 and headers["X-Page-Cache"] == "miss"
+
+
+def test_memory_older_than_its_seconds_asks_the_shared_cache(front, django_app, path, settings):
+    _get(front, path)
+    settings.PAGE_CACHE_LOCAL_SECONDS = 0
+    _status, headers, _body = _get(front, path)
+    assert django_app.calls == 2 and headers["X-Page-Cache"] == "hit"  # from the shared cache
+
+
+def test_the_site_is_served_through_the_front():
+    from journalism.wsgi import application
+
+    assert isinstance(application, PageCacheApp)
