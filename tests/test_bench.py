@@ -1,9 +1,16 @@
 """The benchmark's instruments: the fill (tiny volume, PostgreSQL), the local nginx config, wrk parsing,
 and webhook signatures that the app's own verification accepts."""
 
+import json
 import shutil
+import tempfile
+import threading
 import time
+import urllib.request
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.db import connection
@@ -157,7 +164,89 @@ def test_profile_shows_where_an_article_page_spends_its_time(client):
         "Python's standard library",
         "other libraries",
     }
-    assert profile.parts["Django templates"] > 0.02
-    assert profile.parts["Django ORM: building queries, making objects"] > 0.02
+    templates = run._PARTS["jinja2"]
+    assert profile.parts[templates] > 0.02
+    assert profile.parts["database driver, and waiting for PostgreSQL"] > 0.02
     assert len(profile.top) == 12
-    assert "Django templates" in profile.text()
+    assert templates in profile.text()
+
+
+@pytest.fixture
+def readable_dir():
+    """A directory nginx's workers (nobody) can read, as the bench's work dir is."""
+    path = Path(tempfile.mkdtemp(prefix="waardeer-bench-test-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed (apt-get install nginx)")
+def test_fake_stripe_answers_known_payment_intents_and_404s_the_rest(readable_dir):
+    root = readable_dir / "stripe"
+    intent = run.fake_payment_intent("pi_bench_1", 500, "c5e0b6f4-9d7e-4b8e-9d1e-1a2b3c4d5e6f")
+    run.fake_stripe_file(root, intent)
+    port = run.free_port()
+    config = readable_dir / "fake-stripe.conf"
+    config.write_text(run.fake_stripe_config(port=port, root=root, work_dir=readable_dir))
+    process = run.nginx_start(config, readable_dir)
+    try:
+        run.wait_for(port, "/", seconds=10, process=process)
+        url = f"http://127.0.0.1:{port}/v1/payment_intents/"
+        with urllib.request.urlopen(url + "pi_bench_1?expand[0]=latest_charge.balance_transaction") as answer:
+            assert answer.status == 200
+            assert answer.headers["Content-Type"] == "application/json"
+            assert json.load(answer) == intent
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(url + "pi_unknown")
+        assert missing.value.code == 404
+        assert json.load(missing.value)["error"]["type"] == "invalid_request_error"
+    finally:
+        run.stop(process)
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.0"  # closes after each answer, as gunicorn's sync workers do
+    posts: list[tuple[str, str]] = []
+    lock = threading.Lock()
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+        with self.lock:
+            self.posts.append((self.headers["Stripe-Signature"], body))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (apt-get install wrk)")
+def test_webhook_deliveries_are_each_posted_once_signed(readable_dir, settings):
+    settings.STRIPE_WEBHOOK_SECRETS = [run.WEBHOOK_SECRET]
+    _Recorder.posts = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    deliveries = [
+        json.dumps({"id": f"evt_{i}", "object": "event", "n": "tab\tand \u00e9"}) for i in range(41)
+    ]
+    bench = SimpleNamespace(
+        work_dir=readable_dir,
+        gunicorn_port=server.server_address[1],
+        args=SimpleNamespace(webhook_connections=4),
+    )
+    try:
+        not_ok = run.Bench._deliver(bench, deliveries)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert not_ok == 0
+    bodies = [body for _signature, body in _Recorder.posts]
+    assert set(bodies) == set(deliveries)
+    # Each once; at the end a free connection may redeliver its thread's first event meanwhile.
+    extra = [body for body in set(bodies) if bodies.count(body) > 1]
+    assert set(extra) <= {deliveries[0], deliveries[1]}
+    assert len(bodies) - len(deliveries) <= 4
+    for signature, body in _Recorder.posts:
+        assert stripe_api.webhook_event_verify(body.encode(), signature)["id"] == json.loads(body)["id"]
