@@ -3,6 +3,8 @@ answered before Django; everything else reaches Django as before."""
 
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.test import RequestFactory
 
 from articles.caching import PageCacheApp, page_cache_bump
@@ -30,10 +32,18 @@ def _get(app, path: str, **extra) -> tuple[str, dict[str, str], bytes]:
     def start_response(status, headers, exc_info=None):
         answer["status"], answer["headers"] = status, headers
 
-    result = app(environ, start_response)
-    body = b"".join(result)
-    if hasattr(result, "close"):
-        result.close()
+    # As Django's test client does: a request's start and end must not close the test's
+    # connection (on PostgreSQL its transaction holds the test's rows).
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        result = app(environ, start_response)
+        body = b"".join(result)
+        if hasattr(result, "close"):
+            result.close()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
     return answer["status"], dict(answer["headers"]), body
 
 
