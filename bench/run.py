@@ -304,16 +304,20 @@ def wrk(port: int, path: str, *, seconds: int, connections: int = 32, script: Pa
     return parse_wrk(result.stdout)
 
 
-# Each wrk thread posts its share of the prepared deliveries (every second line: "signature TAB
-# body") once. Once its share is sent, a connection that is free again redelivers the thread's
-# first event (Stripe delivers at least once; it changes nothing) until the thread has as many
-# answers as its share, writes "answers not-200" to a file and stops.
-_DELIVER_LUA = r"""
+# Put before each script: gives each wrk thread its number, `tid` (0, 1, ...), before init().
+_LUA_THREAD_IDS = """
 local counter = 0
 function setup(thread)
   thread:set("tid", counter)
   counter = counter + 1
 end
+"""
+
+# Each wrk thread posts its share of the prepared deliveries (every second line: "signature TAB
+# body") once. Once its share is sent, a connection that is free again redelivers the thread's
+# first event (Stripe delivers at least once; it changes nothing) until the thread has as many
+# answers as its share, writes "answers not-200" to a file and stops.
+_DELIVER_LUA = r"""
 function init(args)
   share, sent, answered, not_ok = {}, 0, 0, 0
   local index = 0
@@ -345,11 +349,6 @@ end
 
 # Each wrk thread walks the list with its own stride, so no two requests share a page.
 _CYCLE_LUA = """
-local counter = 0
-function setup(thread)
-  thread:set("tid", counter)
-  counter = counter + 1
-end
 function init(args)
   paths = {}
   for line in io.lines("%(paths)s") do paths[#paths + 1] = line end
@@ -786,7 +785,7 @@ class Bench:
         paths_file = self.work_dir / f"paths-{name}.txt"
         paths_file.write_text("".join(Article(slug=slug).get_absolute_url() + "\n" for slug in slugs))
         script = self.work_dir / f"cycle-{name}.lua"
-        script.write_text(_CYCLE_LUA % {"paths": paths_file, "threads": 2})
+        script.write_text(_LUA_THREAD_IDS + _CYCLE_LUA % {"paths": paths_file, "threads": 2})
         return script
 
     @staticmethod
@@ -979,7 +978,7 @@ class Bench:
         for old in results.iterdir():
             old.unlink()
         script, errors_file = self.work_dir / "deliver.lua", self.work_dir / "deliver.errors"
-        script.write_text(_DELIVER_LUA % {"lines": lines, "threads": 2, "results": results})
+        script.write_text(_LUA_THREAD_IDS + _DELIVER_LUA % {"lines": lines, "threads": 2, "results": results})
         started = time.perf_counter()
         errors_out = errors_file.open("w")
         process = subprocess.Popen(
