@@ -54,6 +54,21 @@ def instances(row: tuple, chain: Models) -> list[models.Model]:
     return found
 
 
+def column(model: type[models.Model], name: str) -> str:
+    """A field's column, quoted and qualified with its table."""
+    quote = connection.ops.quote_name
+    return f"{quote(model._meta.db_table)}.{quote(model._meta.get_field(name).column)}"
+
+
+def join(descriptor: Any) -> str:
+    """INNER JOIN of the table a foreign key points to (`descriptor`: Model.field), as
+    select_related joins a foreign key that cannot be null."""
+    field = descriptor.field
+    table = connection.ops.quote_name(field.related_model._meta.db_table)
+    target, source = column(field.related_model, field.target_field.name), column(field.model, field.name)
+    return f" INNER JOIN {table} ON {target} = {source}"
+
+
 def attach(instance: models.Model, descriptor: Any, related: models.Model) -> None:
     """Set a foreign key's loaded object, as select_related does (`descriptor`: Model.field)."""
     descriptor.field.set_cached_value(instance, related)
@@ -69,7 +84,10 @@ def _update_sql(model: type[models.Model], names: tuple[str, ...]) -> str:
 
 def update(instance: models.Model, names: list[str]) -> None:
     """instance.save(update_fields=names) for a row that exists, with its SQL written once:
-    values prepared as save() prepares them (auto_now fields set now). No signals are sent."""
+    values prepared as save() prepares them (auto_now fields set now). No signals are sent, so
+    it is only for models without a save() of their own, which it would skip."""
+    if type(instance).save is not models.Model.save:
+        raise TypeError(f"{instance._meta.label} has its own save(); rows.update() would skip it")
     fields = [instance._meta.get_field(name) for name in names]
     values = [field.get_db_prep_save(field.pre_save(instance, False), connection) for field in fields]
     with connection.cursor() as cursor:

@@ -37,14 +37,11 @@ _ARTICLE_PAGE: rows.Models = (Article, Section, Author)
 def _article_page_sql() -> str:
     """Article.objects.published().select_related("section", "author").filter(slug=...), written
     out once (articles.rows): compiling it took the ORM longer than PostgreSQL took to answer."""
-    quote = connection.ops.quote_name
-    article, section, author = (quote(model._meta.db_table) for model in _ARTICLE_PAGE)
+    slug, status, published_at = (rows.column(Article, name) for name in ("slug", "status", "published_at"))
     return (
-        f"SELECT {rows.columns(_ARTICLE_PAGE)} FROM {article}"  # noqa: S608 - names from the models; values are bound
-        f" INNER JOIN {section} ON {section}.{quote('id')} = {article}.{quote('section_id')}"
-        f" INNER JOIN {author} ON {author}.{quote('id')} = {article}.{quote('author_id')}"
-        f" WHERE {article}.{quote('slug')} = %s AND {article}.{quote('status')} = %s"
-        f" AND {article}.{quote('published_at')} <= %s"
+        f"SELECT {rows.columns(_ARTICLE_PAGE)} FROM {connection.ops.quote_name(Article._meta.db_table)}"  # noqa: S608 - names from the models; values are bound
+        f"{rows.join(Article.section)}{rows.join(Article.author)}"
+        f" WHERE {slug} = %s AND {status} = %s AND {published_at} <= %s"
     )
 
 

@@ -32,6 +32,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Q, QuerySet
 from django.db.models.constants import OnConflict
 from django.db.models.sql import InsertQuery
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from articles import rows
@@ -362,18 +363,18 @@ _LOCKED_READ: rows.Models = (Appreciation, Author)
 def _locked_read_sql(field_name: str) -> str:
     """Appreciation.objects.select_for_update(of=("self",)).select_related("author") by one unique
     field, written out once: compiling it took the ORM longer than the rest of the read."""
-    quote = connection.ops.quote_name
-    appreciation, author = (quote(model._meta.db_table) for model in _LOCKED_READ)
-    column = quote(Appreciation._meta.get_field(field_name).column)
+    appreciation = connection.ops.quote_name(Appreciation._meta.db_table)
     lock = f" FOR UPDATE OF {appreciation}" if connection.features.has_select_for_update_of else ""
     return (
-        f"SELECT {rows.columns(_LOCKED_READ)} FROM {appreciation}"  # noqa: S608 - names from the models; values are bound
-        f" INNER JOIN {author} ON {author}.{quote('id')} = {appreciation}.{quote('author_id')}"
-        f" WHERE {appreciation}.{column} = %s LIMIT 1{lock}"
+        f"SELECT {rows.columns(_LOCKED_READ)} FROM {appreciation}{rows.join(Appreciation.author)}"  # noqa: S608 - names from the models; values are bound
+        f" WHERE {rows.column(Appreciation, field_name)} = %s LIMIT 1{lock}"
     )
 
 
 def _locked_by(field_name: str, value: Any) -> Appreciation | None:
+    if connection.get_autocommit():
+        # As select_for_update(): outside a transaction the lock would end with the read.
+        raise TransactionManagementError("a locked read needs a transaction")
     field = Appreciation._meta.get_field(field_name)
     with connection.cursor() as cursor:
         cursor.execute(_locked_read_sql(field_name), [field.get_db_prep_value(value, connection)])
@@ -871,11 +872,10 @@ def _fees_prefetch(event: dict[str, Any]) -> Any:
 def _deferred_sql() -> str:
     """The events waiting for a payment intent, oldest first: asked after almost every event
     that pays, so written out once rather than compiled by the ORM each time."""
-    quote = connection.ops.quote_name
-    table, intent, outcome, created, pk = (
-        quote(name)
-        for name in (StripeEvent._meta.db_table, "stripe_payment_intent_id", "outcome", "created", "id")
+    intent, outcome, created, pk = (
+        rows.column(StripeEvent, name) for name in ("stripe_payment_intent_id", "outcome", "created", "id")
     )
+    table = connection.ops.quote_name(StripeEvent._meta.db_table)
     return f"SELECT {pk} FROM {table} WHERE {intent} = %s AND {outcome} = %s ORDER BY {created}, {pk}"  # noqa: S608 - names from the model; values are bound
 
 

@@ -1,6 +1,6 @@
 """articles.rows: hand-written reads and writes that behave as the ORM's."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.exceptions import ObjectDoesNotExist
@@ -10,30 +10,57 @@ from django.utils import timezone
 
 from articles import rows
 from articles.models import Article, Author
-from tests.factories import ArticleFactory
+from payments.models import Appreciation
+from tests.factories import AppreciationFactory, ArticleFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def test_update_writes_the_named_fields_only_and_sets_auto_now():
-    article = ArticleFactory(title="Old title", lede="Old lede")
-    Article.objects.filter(pk=article.pk).update(updated_at=timezone.now() - timedelta(days=3))
-    article.refresh_from_db()
-    before = article.updated_at
-    article.title, article.lede = "New title", "Changed in memory only"
+    appreciation = AppreciationFactory(display_name="Old name", message="Old message")
+    Appreciation.objects.filter(pk=appreciation.pk).update(updated_at=timezone.now() - timedelta(days=3))
+    appreciation.refresh_from_db()
+    before = appreciation.updated_at
+    appreciation.display_name, appreciation.message = "New name", "Changed in memory only"
     with CaptureQueriesContext(connection) as queries:
-        rows.update(article, ["title", "updated_at"])
+        rows.update(appreciation, ["display_name", "updated_at"])
     assert len(queries) == 1
-    stored = Article.objects.get(pk=article.pk)
-    assert stored.title == "New title" and stored.lede == "Old lede"
-    assert stored.updated_at > before and stored.updated_at == article.updated_at
+    stored = Appreciation.objects.get(pk=appreciation.pk)
+    assert stored.display_name == "New name" and stored.message == "Old message"
+    assert stored.updated_at > before and stored.updated_at == appreciation.updated_at
+
+
+def _stored_text(appreciation: Appreciation, column: str) -> str:
+    with connection.cursor() as cursor:
+        sql = f"SELECT CAST({column} AS TEXT) FROM payments_appreciation WHERE id = %s"
+        cursor.execute(sql, [appreciation.pk])
+        return cursor.fetchone()[0]
+
+
+def test_update_stores_values_exactly_as_save_does():
+    # SQLite keeps datetimes as text: the books' date ranges compare that text.
+    written = AppreciationFactory()
+    saved = AppreciationFactory()
+    paid_at = datetime(2026, 3, 1, 12, 30, 5, 123456, tzinfo=UTC)
+    for appreciation in (written, saved):
+        appreciation.paid_at, appreciation.stripe_charge_id = paid_at, f"ch_{appreciation.pk}"
+    rows.update(written, ["paid_at", "stripe_charge_id"])
+    saved.save(update_fields=["paid_at", "stripe_charge_id"])
+    assert _stored_text(written, "paid_at") == _stored_text(saved, "paid_at")
+    assert _stored_text(written, "stripe_charge_id") == f"ch_{written.pk}"
+
+
+def test_update_refuses_a_model_with_its_own_save():
+    # Article.save() renders the body: rows.update() would leave it stale.
+    with pytest.raises(TypeError):
+        rows.update(ArticleFactory(), ["body"])
 
 
 def test_update_of_a_row_that_is_gone_raises():
-    article = ArticleFactory()
-    Article.objects.filter(pk=article.pk).delete()
+    appreciation = AppreciationFactory()
+    Appreciation.objects.filter(pk=appreciation.pk).delete()
     with pytest.raises(ObjectDoesNotExist):
-        rows.update(article, ["title"])
+        rows.update(appreciation, ["message"])
 
 
 def test_instances_are_what_the_orm_makes_with_converted_values():

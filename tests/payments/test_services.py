@@ -637,6 +637,33 @@ def test_event_insert_written_once_is_what_the_orm_compiles_for_any_event(paymen
     assert len(params) == len(services._EVENT_FIELDS)
 
 
+def test_locked_read_is_what_the_orm_loads(payment):
+    from django.db import transaction
+
+    appreciation = Appreciation.objects.get(pk=payment.appreciation.pk)
+    Appreciation.objects.filter(pk=appreciation.pk).update(
+        message="Hallo\nwereld", is_public=True, fee_amount=None
+    )
+    expected = Appreciation.objects.select_related("author").get(pk=appreciation.pk)
+    with transaction.atomic():
+        found = services._locked_by("public_id", expected.public_id)
+    for field in Appreciation._meta.concrete_fields:
+        value = getattr(found, field.attname)
+        assert value == getattr(expected, field.attname), field.name
+        assert type(value) is type(getattr(expected, field.attname)), field.name  # a UUID, not hex
+    for field in Author._meta.concrete_fields:
+        assert getattr(found.author, field.attname) == getattr(expected.author, field.attname), field.name
+    assert found._state.adding is False and found._state.db == "default"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_locked_read_refuses_to_run_outside_a_transaction(payment):
+    from django.db.transaction import TransactionManagementError
+
+    with pytest.raises(TransactionManagementError):
+        services._locked_by("public_id", payment.appreciation.public_id)
+
+
 def test_processing_failure_is_recorded_and_a_retry_succeeds(payment):
     # Another record already holds this payment intent: linking violates the unique constraint.
     squatter = AppreciationFactory(stripe_payment_intent_id=payment.payment_intent)
