@@ -8,13 +8,15 @@ Texts are translated with `_("...")` (with `|format(name=...)` for values), whic
 Python with ngettext. Values are escaped on output, as in Django templates.
 """
 
+import datetime
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.template import defaultfilters
 from django.templatetags.static import static
 from django.urls import NoReverseMatch
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
 from django.utils.encoding import iri_to_uri
 from django.utils.safestring import SafeString
 from jinja2 import Environment
@@ -31,7 +33,10 @@ def hero_variants(article: Article) -> list[Variant]:
 
 
 def language_links(request: HttpRequest | None) -> list[dict[str, Any]]:
-    """The current page in each language, as plain links (no form, no JS, cacheable per URL)."""
+    """The current page in each language, as plain links (no form, no JS, cacheable per URL);
+    each language's home page when rendered without a request."""
+    if not isinstance(request, HttpRequest):  # Jinja2's Undefined when there is none
+        request = None
     match = getattr(request, "resolver_match", None)
     # Encoded as get_full_path() does (translate_url kept the query of the full path).
     query = iri_to_uri(request.META.get("QUERY_STRING", "")) if request else ""
@@ -60,12 +65,11 @@ def absolute(path_or_url: str) -> str:
 
 
 def date(value, format_string: str) -> str:
-    """Django's `date` filter: in the current time zone, month names in the current language."""
-    if value is None:
-        return ""
-    if timezone.is_aware(value):
+    """Django's `date` filter, given an aware datetime in the current time zone as Django
+    templates give it; month names in the current language, "" for None or ""."""
+    if isinstance(value, datetime.datetime) and timezone.is_aware(value):
         value = timezone.localtime(value)
-    return formats.date_format(value, format_string)
+    return defaultfilters.date(value, format_string)
 
 
 def json_ld(data: dict) -> SafeString:
@@ -74,7 +78,6 @@ def json_ld(data: dict) -> SafeString:
 
 def environment(**options: Any) -> Environment:
     from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
-    from django.template.defaultfilters import linebreaksbr, truncatewords
 
     from payments.widget import appreciation_widget
 
@@ -94,7 +97,7 @@ def environment(**options: Any) -> Environment:
         as_crispy_field=as_crispy_field,
         date=date,
         json_ld=json_ld,
-        linebreaksbr=linebreaksbr,
-        truncatewords=truncatewords,
+        linebreaksbr=defaultfilters.linebreaksbr,
+        truncatewords=defaultfilters.truncatewords,
     )
     return env

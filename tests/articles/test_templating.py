@@ -1,0 +1,31 @@
+"""The Jinja2 environment's helpers behave as the Django template tags and filters they replace."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from articles import templating
+
+
+@pytest.mark.parametrize("empty", [None, ""])
+def test_date_of_nothing_is_empty(empty):
+    assert templating.date(empty, "j F Y") == ""
+
+
+def test_date_is_in_the_current_time_zone_and_language(settings):
+    settings.TIME_ZONE = "Europe/Amsterdam"
+    moment = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)  # already 2 March in Amsterdam
+    with translation.override("nl"):
+        assert templating.date(moment, "j F Y, H:i") == "2 maart 2026, 00:30"
+    with translation.override("en"):
+        assert templating.date(date(2026, 3, 1), "j F Y") == "1 March 2026"
+
+
+@pytest.mark.django_db
+def test_a_reading_page_renders_without_a_request():
+    # Language links then offer each language's home page.
+    with translation.override("nl"):
+        html = render_to_string("payments/thank_you_unknown.html", {})
+    assert 'href="/en/"' in html and 'hreflang="en"' in html
