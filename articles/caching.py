@@ -162,7 +162,9 @@ class _LocalPages:
     PAGE_CACHE_LOCAL_SECONDS ago: most hits then cost no round trip to the shared cache.
 
     Another process's bump reaches this one within PAGE_CACHE_LOCAL_SECONDS ("within
-    seconds"); a bump in this process is seen at once.
+    seconds"); a bump in this process is seen at once, and an older generation that a request
+    read while racing the bump does not undo it. An entry is kept at most PAGE_CACHE_TIMEOUT
+    seconds, as in the shared cache.
     """
 
     def __init__(self) -> None:
@@ -174,19 +176,25 @@ class _LocalPages:
 
     def generation(self) -> int | None:
         """The generation if it was read recently enough, else None (read it from the cache)."""
-        if self.current is not None and time.monotonic() - self.read_at < settings.PAGE_CACHE_LOCAL_SECONDS:
-            return self.current
-        return None
+        return self.current if self.current is not None and self._fresh() else None
 
-    def set_generation(self, generation: int) -> None:
+    def _fresh(self) -> bool:
+        return time.monotonic() - self.read_at < settings.PAGE_CACHE_LOCAL_SECONDS
+
+    def set_generation(self, generation: int, *, bumped: bool = False) -> None:
+        """`bumped`: this process just bumped to it, so it holds whatever was read before."""
         with self.lock:
+            if not bumped and self.current is not None and generation < self.current and self._fresh():
+                return
             if generation != self.current:
                 self.entries.clear()
             self.current, self.read_at = generation, time.monotonic()
 
     def entry(self, key: str, generation: int) -> tuple | None:
         entry = self.entries.get(key)
-        return entry if entry is not None and entry[0] == generation else None
+        if entry is None or entry[0] != generation:
+            return None
+        return entry if time.time() - entry[2] < settings.PAGE_CACHE_TIMEOUT else None
 
     def keep(self, key: str, entry: tuple) -> None:
         if settings.PAGE_CACHE_LOCAL_SECONDS <= 0:
@@ -197,23 +205,19 @@ class _LocalPages:
             while len(self.entries) > settings.PAGE_CACHE_LOCAL_ENTRIES:
                 self.entries.popitem(last=False)
 
-    def forget(self) -> None:
-        with self.lock:
-            self.entries.clear()
-            self.current = None
-
 
 _local = _LocalPages()
 
 
 def page_cache_bump() -> None:
     """Make every stored page a miss now. Call after the change is committed."""
-    _local.forget()
     cache = _cache()
     try:
-        cache.incr(GENERATION_KEY)
+        generation = cache.incr(GENERATION_KEY)
     except ValueError:  # missing: evicted or never read
-        cache.set(GENERATION_KEY, _new_generation(), timeout=None)
+        generation = _new_generation()
+        cache.set(GENERATION_KEY, generation, timeout=None)
+    _local.set_generation(generation, bumped=True)
 
 
 def page_cache_invalidate() -> None:
@@ -396,9 +400,10 @@ class PageCacheApp:
 
     @staticmethod
     def _hit(environ: dict) -> tuple | None:
-        if environ.get("REQUEST_METHOD") != "GET" or "HTTP_IF_NONE_MATCH" in environ:
+        if environ.get("REQUEST_METHOD") != "GET":
             return None
-        if "HTTP_IF_MODIFIED_SINCE" in environ:
+        # Conditional requests (304, 412) are answered by Django.
+        if any(name.startswith("HTTP_IF_") for name in environ):
             return None
         generation = _local.generation()
         if generation is None:

@@ -1,12 +1,15 @@
 """The WSGI front (articles.caching.PageCacheApp): pages this process keeps in memory are
 answered before Django; everything else reaches Django as before."""
 
+import time
+
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from django.test import RequestFactory
 
+from articles import caching
 from articles.caching import PageCacheApp, page_cache_bump
 from tests.factories import ArticleFactory
 
@@ -85,9 +88,20 @@ def test_a_page_in_memory_is_answered_without_django(front, django_app, path, dj
         {"QUERY_STRING": "utm_source=x"},
         {"HTTP_IF_NONE_MATCH": '"x"'},
         {"HTTP_IF_MODIFIED_SINCE": "Sat, 28 Nov 2026 10:00:00 GMT"},
+        {"HTTP_IF_MATCH": '"x"'},
+        {"HTTP_IF_UNMODIFIED_SINCE": "Sat, 28 Nov 2026 10:00:00 GMT"},
         {"HTTP_HOST": "evil.example"},
     ],
-    ids=["session", "messages", "other query", "if-none-match", "if-modified-since", "foreign host"],
+    ids=[
+        "session",
+        "messages",
+        "other query",
+        "if-none-match",
+        "if-modified-since",
+        "if-match",
+        "if-unmodified-since",
+        "foreign host",
+    ],
 )
 def test_other_requests_reach_django(front, django_app, path, extra):
     _get(front, path)
@@ -96,6 +110,8 @@ def test_other_requests_reach_django(front, django_app, path, extra):
     assert django_app.calls == 2
     if "HTTP_HOST" in extra:
         assert status.startswith("400")
+    if "HTTP_IF_MATCH" in extra or "HTTP_IF_UNMODIFIED_SINCE" in extra:
+        assert status.startswith("412")  # the page is not that version: Django says so
 
 
 def test_post_and_head_reach_django(front, django_app, path):
@@ -110,6 +126,34 @@ def test_post_and_head_reach_django(front, django_app, path):
 def test_a_bumped_generation_is_never_answered_from_memory(front, django_app, path):
     _get(front, path)
     page_cache_bump()  # what a paid appreciation or a panel save does
+    _status, headers, _body = _get(front, path)
+    assert django_app.calls == 2 and headers["X-Page-Cache"] == "miss"
+
+
+def test_an_entry_of_an_older_generation_is_never_answered_from_memory(front, django_app, path):
+    _get(front, path)
+    [(key, entry)] = caching._local.entries.items()
+    page_cache_bump()
+    caching._local.keep(key, entry)  # a request that rendered before the bump stores it after
+    _status, headers, _body = _get(front, path)
+    assert django_app.calls == 2 and headers["X-Page-Cache"] == "miss"
+
+
+def test_a_generation_read_before_a_bump_does_not_undo_it(front, path):
+    _get(front, path)
+    before = caching._local.current
+    page_cache_bump()
+    bumped = caching._local.current
+    caching._local.set_generation(before)  # a request that read the generation before the bump
+    assert bumped > before and caching._local.generation() == bumped
+
+
+def test_a_page_is_kept_in_memory_no_longer_than_in_the_shared_cache(
+    front, django_app, path, settings, monkeypatch
+):
+    _get(front, path)
+    later = time.time() + settings.PAGE_CACHE_TIMEOUT + 1
+    monkeypatch.setattr(caching.time, "time", lambda: later)
     _status, headers, _body = _get(front, path)
     assert django_app.calls == 2 and headers["X-Page-Cache"] == "miss"
 
