@@ -376,6 +376,10 @@ class PageCacheMiddleware:
             page_cache_bump()
 
 
+# The headers of a conditional request: its 304 or 412 is Django's (get_conditional_response).
+_CONDITIONAL = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH", "HTTP_IF_UNMODIFIED_SINCE")
+
+
 class PageCacheApp:
     """The WSGI application behind gunicorn, with the pages this process keeps in memory in front.
 
@@ -402,8 +406,7 @@ class PageCacheApp:
     def _hit(environ: dict) -> tuple | None:
         if environ.get("REQUEST_METHOD") != "GET":
             return None
-        # Conditional requests (304, 412) are answered by Django.
-        if any(name.startswith("HTTP_IF_") for name in environ):
+        if any(name in environ for name in _CONDITIONAL):
             return None
         generation = _local.generation()
         if generation is None:

@@ -15,13 +15,15 @@ from django.db import connection, models
 Models = tuple[type[models.Model], ...]
 
 
+def table(model: type[models.Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
 def columns(chain: Models) -> str:
     """The SELECT list for every concrete field of each model, in order."""
     quote = connection.ops.quote_name
     return ", ".join(
-        f"{quote(model._meta.db_table)}.{quote(field.column)}"
-        for model in chain
-        for field in model._meta.concrete_fields
+        f"{table(model)}.{quote(field.column)}" for model in chain for field in model._meta.concrete_fields
     )
 
 
@@ -56,17 +58,15 @@ def instances(row: tuple, chain: Models) -> list[models.Model]:
 
 def column(model: type[models.Model], name: str) -> str:
     """A field's column, quoted and qualified with its table."""
-    quote = connection.ops.quote_name
-    return f"{quote(model._meta.db_table)}.{quote(model._meta.get_field(name).column)}"
+    return f"{table(model)}.{connection.ops.quote_name(model._meta.get_field(name).column)}"
 
 
 def join(descriptor: Any) -> str:
     """INNER JOIN of the table a foreign key points to (`descriptor`: Model.field), as
     select_related joins a foreign key that cannot be null."""
     field = descriptor.field
-    table = connection.ops.quote_name(field.related_model._meta.db_table)
     target, source = column(field.related_model, field.target_field.name), column(field.model, field.name)
-    return f" INNER JOIN {table} ON {target} = {source}"
+    return f" INNER JOIN {table(field.related_model)} ON {target} = {source}"
 
 
 def attach(instance: models.Model, descriptor: Any, related: models.Model) -> None:
@@ -79,7 +79,7 @@ def _update_sql(model: type[models.Model], names: tuple[str, ...]) -> str:
     quote = connection.ops.quote_name
     assignments = ", ".join(f"{quote(model._meta.get_field(name).column)} = %s" for name in names)
     pk = quote(model._meta.pk.column)
-    return f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {pk} = %s"  # noqa: S608 - names from the model; values are bound
+    return f"UPDATE {table(model)} SET {assignments} WHERE {pk} = %s"  # noqa: S608 - names from the model; values are bound
 
 
 def update(instance: models.Model, names: list[str]) -> None:

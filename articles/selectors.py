@@ -39,7 +39,7 @@ def _article_page_sql() -> str:
     out once (articles.rows): compiling it took the ORM longer than PostgreSQL took to answer."""
     slug, status, published_at = (rows.column(Article, name) for name in ("slug", "status", "published_at"))
     return (
-        f"SELECT {rows.columns(_ARTICLE_PAGE)} FROM {connection.ops.quote_name(Article._meta.db_table)}"  # noqa: S608 - names from the models; values are bound
+        f"SELECT {rows.columns(_ARTICLE_PAGE)} FROM {rows.table(Article)}"  # noqa: S608 - names from the models; values are bound
         f"{rows.join(Article.section)}{rows.join(Article.author)}"
         f" WHERE {slug} = %s AND {status} = %s AND {published_at} <= %s"
     )

@@ -285,12 +285,10 @@ def parse_wrk(output: str) -> Load:
     p99 = _ms(re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1))
     requests = int(re.search(r"(\d+) requests in", output).group(1))
     bad = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", output))
-    return Load(rps=rps, p50_ms=p50, p99_ms=p99, requests=requests, bad=bad + _socket_errors(output))
-
-
-def _socket_errors(output: str) -> int:
-    found = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
-    return sum(int(n) for n in found.groups()) if found else 0
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    if socket_errors:
+        bad += sum(int(n) for n in socket_errors.groups())
+    return Load(rps=rps, p50_ms=p50, p99_ms=p99, requests=requests, bad=bad)
 
 
 def wrk(port: int, path: str, *, seconds: int, connections: int = 32, script: Path | None = None) -> Load:
@@ -925,18 +923,16 @@ class Bench:
         deliveries = bodies + rng.sample(bodies, max(1, count // 20))
         rng.shuffle(deliveries)
 
+        stored = StripeEvent.objects.filter(stripe_event_id__startswith=f"evt_benchwh_{run}_")
         started = time.perf_counter()
         not_ok = self._deliver(deliveries)
         # A thread counts answers, not which delivery they answer: the time ends when every event
         # is stored, not when wrk stopped.
         deadline = started + 330
-        while time.perf_counter() < deadline:
-            if StripeEvent.objects.filter(stripe_event_id__startswith=f"evt_benchwh_{run}_").count() >= count:
-                break
+        while time.perf_counter() < deadline and stored.count() < count:
             time.sleep(0.02)
         seconds = time.perf_counter() - started
         connection.close()
-        stored = StripeEvent.objects.filter(stripe_event_id__startswith=f"evt_benchwh_{run}_")
         processed = stored.filter(outcome=StripeEvent.Outcome.PROCESSED).count()
         paid = Appreciation.objects.filter(
             stripe_checkout_session_id__startswith=f"cs_test_benchwh_{run}_", status=Appreciation.Status.PAID

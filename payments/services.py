@@ -363,7 +363,7 @@ _LOCKED_READ: rows.Models = (Appreciation, Author)
 def _locked_read_sql(field_name: str) -> str:
     """Appreciation.objects.select_for_update(of=("self",)).select_related("author") by one unique
     field, written out once: compiling it took the ORM longer than the rest of the read."""
-    appreciation = connection.ops.quote_name(Appreciation._meta.db_table)
+    appreciation = rows.table(Appreciation)
     lock = f" FOR UPDATE OF {appreciation}" if connection.features.has_select_for_update_of else ""
     return (
         f"SELECT {rows.columns(_LOCKED_READ)} FROM {appreciation}{rows.join(Appreciation.author)}"  # noqa: S608 - names from the models; values are bound
@@ -875,8 +875,10 @@ def _deferred_sql() -> str:
     intent, outcome, created, pk = (
         rows.column(StripeEvent, name) for name in ("stripe_payment_intent_id", "outcome", "created", "id")
     )
-    table = connection.ops.quote_name(StripeEvent._meta.db_table)
-    return f"SELECT {pk} FROM {table} WHERE {intent} = %s AND {outcome} = %s ORDER BY {created}, {pk}"  # noqa: S608 - names from the model; values are bound
+    return (
+        f"SELECT {pk} FROM {rows.table(StripeEvent)}"  # noqa: S608 - names from the model; values are bound
+        f" WHERE {intent} = %s AND {outcome} = %s ORDER BY {created}, {pk}"
+    )
 
 
 def _deferred_replay(payment_intent_id: str, *, linked: bool = False) -> None:
