@@ -113,7 +113,10 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's own backend, with a health check that skips the round trip on a quiet connection.
+    DATABASES["default"]["ENGINE"] = "journalism.postgresql"
+if DATABASES["default"]["ENGINE"] == "journalism.postgresql" and env.bool(
     "DATABASE_PREPARED_STATEMENTS", default=True
 ):
     # Parameters bound by the server, and a statement run 5 times on a connection is prepared
