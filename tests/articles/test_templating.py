@@ -29,3 +29,10 @@ def test_a_reading_page_renders_without_a_request():
     with translation.override("nl"):
         html = render_to_string("payments/thank_you_unknown.html", {})
     assert 'href="/en/"' in html and 'hreflang="en"' in html
+
+
+def test_static_urls_are_the_storage_s_and_follow_a_change_of_settings(settings):
+    settings.STATIC_URL = "/static/"
+    assert templating.static_memo("css/site.css") == "/static/css/site.css"
+    settings.STATIC_URL = "https://cdn.example.org/waardeer/"
+    assert templating.static_memo("css/site.css") == "https://cdn.example.org/waardeer/css/site.css"
