@@ -79,6 +79,7 @@ def article_structured_data(*, article: Article, hero: list[Variant]) -> dict[st
     """schema.org NewsArticle, as search engines read it."""
     author = article.author
     with translation.override(article.language):
+        url = absolute_url(article.get_absolute_url())
         author_url = absolute_url(author.get_absolute_url())
         section_name = article.section.display_name
     data: dict[str, Any] = {
@@ -87,8 +88,8 @@ def article_structured_data(*, article: Article, hero: list[Variant]) -> dict[st
         "headline": article.title,
         "description": article.lede,
         "inLanguage": article.language,
-        "mainEntityOfPage": article_canonical_url(article),
-        "url": article_canonical_url(article),
+        "mainEntityOfPage": url,
+        "url": url,
         "datePublished": article.published_at.isoformat(),
         "dateModified": max(article.updated_at, article.published_at).isoformat(),
         "articleSection": section_name,
