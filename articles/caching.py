@@ -152,9 +152,9 @@ def reverse_memo(viewname: str, *args: str | int, **kwargs: str | int) -> str:
     """reverse(), remembered by this process: an uncached article page links about fifteen URLs,
     and reversing each costs more than the rest of its line of template. A URL depends only on
     the URLconf, the language and the script prefix, which are part of the key."""
-    urlconf = get_urlconf() or settings.ROOT_URLCONF
-    state = (get_language(), get_script_prefix(), urlconf)
-    return _reversed(viewname, args, tuple(sorted(kwargs.items())), *state)
+    # The keyword arguments in the caller's order: another order is only another entry.
+    state = (get_language(), get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+    return _reversed(viewname, args, tuple(kwargs.items()), *state)
 
 
 class _LocalPages:
