@@ -39,6 +39,10 @@ class InvalidWebhook(Exception):
     """A webhook body that does not carry a valid Stripe signature, or is not an event."""
 
 
+# urllib3 decodes what it asks for (gzip, deflate, and Brotli with the brotli package).
+_ACCEPT_ENCODING = urllib3.make_headers(accept_encoding=True)
+
+
 class Urllib3Transport(stripe.HTTPClient):
     """The SDK's HTTP transport on urllib3, the library `requests` is built on: one pool of kept-
     alive TLS connections to Stripe per process, safe to share between its threads. requests'
@@ -47,7 +51,8 @@ class Urllib3Transport(stripe.HTTPClient):
 
     Failures become the SDK's errors, as its own transports make them: the SDK tries a timeout
     or a lost connection again (STRIPE_MAX_NETWORK_RETRIES, with an idempotency key for a POST),
-    never a certificate that does not verify. No redirects are followed: Stripe sends none.
+    never a certificate that does not verify, a proxy that cannot be used or anything
+    unexpected. No redirects are followed: Stripe sends none. Answers may come compressed.
     """
 
     name = "urllib3"
@@ -59,17 +64,40 @@ class Urllib3Transport(stripe.HTTPClient):
             "ca_certs": stripe.ca_bundle_path,
             "timeout": urllib3.Timeout(connect=timeout, read=timeout),
             "retries": False,
-            "maxsize": 4,  # connections kept per host: gthread workers may ask at once
+            "maxsize": 10,  # connections kept per host, as requests keeps: gthread workers share them
         }
+        self._pool: urllib3.PoolManager | None = None
+        self._proxy_error = ""
         proxy = _environment_proxy(base_url)
-        self._pool = urllib3.ProxyManager(proxy, **options) if proxy else urllib3.PoolManager(**options)
+        if proxy is None:
+            self._pool = urllib3.PoolManager(**options)
+            return
+        # Credentials in the proxy's address (http://user:password@proxy:3128) go in its own
+        # header: urllib3 does not read them from the address, as requests did.
+        credentials = urllib.parse.urlsplit(proxy)
+        if credentials.username is not None:
+            user_password = urllib.parse.unquote(f"{credentials.username}:{credentials.password or ''}")
+            options["proxy_headers"] = urllib3.make_headers(proxy_basic_auth=user_password)
+        try:
+            self._pool = urllib3.ProxyManager(proxy, **options)
+        except urllib3.exceptions.ProxySchemeUnknown as exc:
+            # socks5:// and the like: every call fails as Stripe being unreachable, not the page.
+            self._proxy_error = type(exc).__name__
 
     def request(
         self, method: str, url: str, headers: Mapping[str, str] | None, post_data: Any = None
     ) -> tuple[bytes, int, Mapping[str, str]]:
+        if self._pool is None:
+            raise stripe.APIConnectionError(
+                f"The proxy for Stripe cannot be used ({self._proxy_error})", should_retry=False
+            )
         try:
             response = self._pool.request(
-                method.upper(), url, headers=dict(headers or {}), body=post_data, redirect=False
+                method.upper(),
+                url,
+                headers={**_ACCEPT_ENCODING, **(headers or {})},
+                body=post_data,
+                redirect=False,
             )
         except urllib3.exceptions.SSLError as exc:
             raise stripe.APIConnectionError(
@@ -79,19 +107,29 @@ class Urllib3Transport(stripe.HTTPClient):
             raise stripe.APIConnectionError(
                 f"Stripe could not be reached ({type(exc).__name__})", should_retry=True
             ) from exc
+        except Exception as exc:  # a header urllib3 refuses, say: no use trying again
+            raise stripe.APIConnectionError(
+                f"Stripe could not be asked ({type(exc).__name__})", should_retry=False
+            ) from exc
         return response.data, response.status, response.headers
 
     def close(self) -> None:
-        self._pool.clear()
+        if self._pool is not None:
+            self._pool.clear()
 
 
 def _environment_proxy(base_url: str) -> str | None:
-    """The proxy the environment names for Stripe's address (HTTPS_PROXY, NO_PROXY), read once
-    per client rather than on every call."""
+    """The proxy the environment names for Stripe's address (HTTPS_PROXY or ALL_PROXY, unless
+    NO_PROXY names the host), read once per client rather than on every call. An address
+    without a scheme is an HTTP proxy, as requests read it."""
     parts = urllib.parse.urlsplit(base_url)
     if urllib.request.proxy_bypass(parts.hostname or ""):
         return None
-    return urllib.request.getproxies().get(parts.scheme)
+    proxies = urllib.request.getproxies()
+    proxy = proxies.get(parts.scheme) or proxies.get("all")
+    if proxy and "://" not in proxy:
+        proxy = f"http://{proxy}"
+    return proxy or None
 
 
 # The client of the last configuration asked for, with that configuration. One client per

@@ -2,6 +2,8 @@
 a real HTTP server on 127.0.0.1: what reaches Stripe, kept-alive connections, and failures
 becoming the retryable or final errors the SDK and our callers expect."""
 
+import base64
+import gzip
 import json
 import socket
 import threading
@@ -54,11 +56,15 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as Stripe's API
 
     def do_GET(self) -> None:
-        self.server.requests.append({"path": self.path, "headers": dict(self.headers)})
+        # The headers as received, looked up without regard to case.
+        self.server.requests.append({"path": self.path, "headers": self.headers})
         if self.server.delay:
             time.sleep(self.server.delay)
         body = json.dumps(PAYMENT_INTENT).encode()
         self.send_response(200)
+        if "gzip" in self.headers.get("Accept-Encoding", ""):
+            body = gzip.compress(body)
+            self.send_header("Content-Encoding", "gzip")
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Request-Id", "req_transport")
@@ -89,8 +95,9 @@ def production_transport(settings, monkeypatch, fake_stripe):
     settings.STRIPE_TIMEOUT_SECONDS = 2
     monkeypatch.setattr(stripe_api, "HTTP_CLIENT", None)
     monkeypatch.setattr(stripe_api, "_cached_client", None)
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "NO_PROXY", "no_proxy"):
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
         monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
     return fake_stripe
 
 
@@ -104,6 +111,7 @@ def test_the_fee_lookup_reaches_stripe_with_the_sdk_s_request(production_transpo
     assert request["headers"]["Authorization"] == "Bearer sk_test_transport"
     assert request["headers"]["Stripe-Version"] == stripe.api_version
     assert "urllib3" in request["headers"]["X-Stripe-Client-User-Agent"]
+    assert "gzip" in request["headers"]["Accept-Encoding"]  # and the compressed answer was read
 
 
 def test_calls_share_one_kept_alive_connection(production_transport):
@@ -149,14 +157,47 @@ def test_a_failed_tls_handshake_is_never_retried(production_transport):
     assert raised.value.should_retry is False
 
 
+def _through_proxy() -> int:
+    """A call to Stripe's API through whatever proxy the environment names; its status."""
+    transport = stripe_api.Urllib3Transport(base_url="http://api.stripe.invalid", timeout=2)
+    body, status, _headers = transport.request("get", "http://api.stripe.invalid/v1/payment_intents/pi_x", {})
+    assert json.loads(body)["id"] == "pi_transport"
+    return status
+
+
 def test_the_environment_s_proxy_is_used_unless_stripe_is_excluded(monkeypatch, production_transport):
     # The fake answers as the proxy: a request through a proxy names the whole address.
     monkeypatch.setenv("HTTP_PROXY", production_transport.url)
-    transport = stripe_api.Urllib3Transport(base_url="http://api.stripe.invalid", timeout=2)
 
-    body, status, _headers = transport.request("get", "http://api.stripe.invalid/v1/payment_intents/pi_x", {})
+    status = _through_proxy()
 
-    assert status == 200 and json.loads(body)["id"] == "pi_transport"
+    assert status == 200
     assert production_transport.requests[-1]["path"] == "http://api.stripe.invalid/v1/payment_intents/pi_x"
     monkeypatch.setenv("NO_PROXY", "api.stripe.invalid")
     assert stripe_api._environment_proxy("http://api.stripe.invalid") is None
+
+
+def test_a_proxy_s_credentials_scheme_and_all_proxy_are_read_as_requests_read_them(
+    monkeypatch, production_transport
+):
+    port = production_transport.server_address[1]
+    # ALL_PROXY, without a scheme (an HTTP proxy), with a user name and password.
+    monkeypatch.setenv("ALL_PROXY", f"reader:s%40cret@127.0.0.1:{port}")
+
+    assert _through_proxy() == 200
+
+    headers = production_transport.requests[-1]["headers"]
+    assert headers["Proxy-Authorization"] == "Basic " + base64.b64encode(b"reader:s@cret").decode()
+
+
+def test_a_proxy_that_cannot_be_used_fails_the_call_not_the_page(settings, monkeypatch, production_transport):
+    settings.STRIPE_API_BASE = "http://api.stripe.invalid"
+    settings.STRIPE_MAX_NETWORK_RETRIES = 2
+    monkeypatch.setenv("HTTP_PROXY", "socks5://127.0.0.1:1080")
+
+    with pytest.raises(stripe_api.PaymentProviderError):
+        stripe_api.payment_intent_retrieve_with_fees("pi_transport")
+    transport = stripe_api.Urllib3Transport(base_url=settings.STRIPE_API_BASE, timeout=2)
+    with pytest.raises(stripe.APIConnectionError) as raised:
+        transport.request("get", "http://api.stripe.invalid/v1/payment_intents/pi_x", {})
+    assert raised.value.should_retry is False
