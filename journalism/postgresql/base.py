@@ -10,9 +10,11 @@ is. Anything to read, a transaction left open or failed, or a socket that cannot
 gets Django's own `SELECT 1`, which reconnects without failing the request when the
 connection is gone.
 
-What this cannot see is a server that vanished without a word (a host that lost power, a
-network cut with no reset): the request's first query fails instead of the `SELECT 1`, once
-per process, and Django drops the connection after that request.
+What this cannot see is a connection that died without a word reaching it: the database host
+rebooted or failed over to another address, a firewall forgot the connection. Django's
+`SELECT 1` would get the reset and reconnect; here the request's first query fails instead,
+once per process, and Django drops the connection after that request. CONN_MAX_AGE (60 s)
+keeps connections younger than the idle timeouts of firewalls and NAT.
 """
 
 import select
