@@ -105,6 +105,45 @@ def test_different_refund_events_at_once_all_count_exactly_once(payment, stripe_
     assert Appreciation.objects.get().refunded_amount == 100 * WORKERS
 
 
+def test_an_event_being_stored_elsewhere_answers_503_and_a_redelivery_succeeds(payment, monkeypatch):
+    """The wait is in the event's own INSERT, behind another delivery of the same event: it ends
+    after the lock timeout as a 503, and the stored event is the one that finally commits."""
+    monkeypatch.setattr(services, "LOCK_TIMEOUT_SECONDS", 1)
+    payload = payment.completed()
+    storing, release = threading.Event(), threading.Event()
+
+    def store_and_roll_back() -> None:
+        try:
+            with transaction.atomic():
+                services._event_store(payload)
+                storing.set()
+                release.wait(timeout=30)
+                transaction.set_rollback(True)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=store_and_roll_back)
+    holder.start()
+    assert storing.wait(timeout=10)
+    body, header = signed_webhook(payload, WEBHOOK_SECRET)
+    try:
+        response = Client().post(
+            URL, data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=header
+        )
+    finally:
+        release.set()
+        holder.join(timeout=30)
+
+    assert response.status_code == 503
+    assert not StripeEvent.objects.exists()
+
+    body, header = signed_webhook(payload, WEBHOOK_SECRET)
+    response = Client().post(URL, data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=header)
+    assert response.status_code == 200
+    assert StripeEvent.objects.get().outcome == StripeEvent.Outcome.PROCESSED
+    assert Appreciation.objects.get().status == Appreciation.Status.PAID
+
+
 def test_lock_held_elsewhere_answers_503_and_a_redelivery_succeeds(payment, monkeypatch):
     monkeypatch.setattr(services, "LOCK_TIMEOUT_SECONDS", 1)
     locked, release = threading.Event(), threading.Event()
