@@ -4,6 +4,7 @@ These need real concurrent transactions, so they run only when DATABASE_URL poin
 """
 
 import threading
+from collections.abc import Callable
 
 import pytest
 from django.db import connection, connections, transaction
@@ -105,77 +106,63 @@ def test_different_refund_events_at_once_all_count_exactly_once(payment, stripe_
     assert Appreciation.objects.get().refunded_amount == 100 * WORKERS
 
 
-def test_an_event_being_stored_elsewhere_answers_503_and_a_redelivery_succeeds(payment, monkeypatch):
-    """The wait is in the event's own INSERT, behind another delivery of the same event: it ends
-    after the lock timeout as a 503, and the stored event is the one that finally commits."""
-    monkeypatch.setattr(services, "LOCK_TIMEOUT_SECONDS", 1)
-    payload = payment.completed()
-    storing, release = threading.Event(), threading.Event()
+def _post(payload: dict) -> int:
+    body, header = signed_webhook(payload, WEBHOOK_SECRET)
+    return (
+        Client()
+        .post(URL, data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=header)
+        .status_code
+    )
 
-    def store_and_roll_back() -> None:
+
+def _post_while_another_transaction(holds: Callable[[], object], payload: dict) -> int:
+    """Post the payload while another transaction has done `holds` and keeps its locks (then
+    rolls back); the status of the answer."""
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
         try:
             with transaction.atomic():
-                services._event_store(payload)
-                storing.set()
+                holds()
+                held.set()
                 release.wait(timeout=30)
                 transaction.set_rollback(True)
         finally:
             connections.close_all()
 
-    holder = threading.Thread(target=store_and_roll_back)
+    holder = threading.Thread(target=hold)
     holder.start()
-    assert storing.wait(timeout=10)
-    body, header = signed_webhook(payload, WEBHOOK_SECRET)
+    assert held.wait(timeout=10)
     try:
-        response = Client().post(
-            URL, data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=header
-        )
+        return _post(payload)
     finally:
         release.set()
         holder.join(timeout=30)
 
-    assert response.status_code == 503
+
+def test_an_event_being_stored_elsewhere_answers_503_and_a_redelivery_succeeds(payment, monkeypatch):
+    """The wait is in the event's own INSERT, behind another delivery of the same event: it ends
+    after the lock timeout as a 503, and the stored event is the one that finally commits."""
+    monkeypatch.setattr(services, "LOCK_TIMEOUT_SECONDS", 1)
+    payload = payment.completed()
+
+    assert _post_while_another_transaction(lambda: services._event_store(payload), payload) == 503
     assert not StripeEvent.objects.exists()
 
-    body, header = signed_webhook(payload, WEBHOOK_SECRET)
-    response = Client().post(URL, data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=header)
-    assert response.status_code == 200
+    assert _post(payload) == 200
     assert StripeEvent.objects.get().outcome == StripeEvent.Outcome.PROCESSED
     assert Appreciation.objects.get().status == Appreciation.Status.PAID
 
 
 def test_lock_held_elsewhere_answers_503_and_a_redelivery_succeeds(payment, monkeypatch):
     monkeypatch.setattr(services, "LOCK_TIMEOUT_SECONDS", 1)
-    locked, release = threading.Event(), threading.Event()
-
-    def hold_lock() -> None:
-        try:
-            with transaction.atomic():
-                Appreciation.objects.select_for_update().get(pk=payment.appreciation.pk)
-                locked.set()
-                release.wait(timeout=30)
-        finally:
-            connections.close_all()
-
-    holder = threading.Thread(target=hold_lock)
-    holder.start()
-    assert locked.wait(timeout=10)
     payload = payment.completed()
-    body, header = signed_webhook(payload, WEBHOOK_SECRET)
-    try:
-        response = Client().post(
-            URL, data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=header
-        )
-    finally:
-        release.set()
-        holder.join(timeout=30)
+    lock = Appreciation.objects.select_for_update().filter(pk=payment.appreciation.pk)
 
-    assert response.status_code == 503
+    assert _post_while_another_transaction(lock.get, payload) == 503
     assert Appreciation.objects.get().status == Appreciation.Status.PENDING
 
-    body, header = signed_webhook(payload, WEBHOOK_SECRET)
-    response = Client().post(URL, data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=header)
-    assert response.status_code == 200
+    assert _post(payload) == 200
     assert Appreciation.objects.get().status == Appreciation.Status.PAID
 
 
