@@ -41,8 +41,9 @@ def static_memo(path: str) -> str:
 
 @receiver(setting_changed)
 def _static_settings_changed(*, setting: str, **kwargs: Any) -> None:
-    # Tests that switch the storage (hashed names, another STATIC_URL) get the new URLs.
-    if setting in {"STATIC_URL", "STATIC_ROOT", "STORAGES"}:
+    # Tests that switch the storage (hashed names, another STATIC_URL) get the new URLs; DEBUG
+    # decides whether the manifest's hashed names are used at all.
+    if setting in {"STATIC_URL", "STATIC_ROOT", "STORAGES", "DEBUG"}:
         static_memo.cache_clear()
 
 
