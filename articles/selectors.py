@@ -75,11 +75,10 @@ def article_canonical_url(article: Article) -> str:
     return absolute_url(article_canonical_path(article))
 
 
-def article_structured_data(*, article: Article, hero: list[Variant]) -> dict[str, Any]:
-    """schema.org NewsArticle, as search engines read it."""
+def article_structured_data(*, article: Article, hero: list[Variant], url: str) -> dict[str, Any]:
+    """schema.org NewsArticle, as search engines read it; `url`: article_canonical_url()."""
     author = article.author
     with translation.override(article.language):
-        url = absolute_url(article.get_absolute_url())
         author_url = absolute_url(author.get_absolute_url())
         section_name = article.section.display_name
     data: dict[str, Any] = {

@@ -37,10 +37,11 @@ class ArticleDetailView(PublishedMixin, DetailView):
         context = super().get_context_data(**kwargs)
         article = self.object
         hero = services.article_hero_variants(article=article)
+        canonical_url = selectors.article_canonical_url(article)
         context.update(
             hero=hero,
-            canonical_url=selectors.article_canonical_url(article),
-            structured_data=selectors.article_structured_data(article=article, hero=hero),
+            canonical_url=canonical_url,
+            structured_data=selectors.article_structured_data(article=article, hero=hero, url=canonical_url),
         )
         return context
 

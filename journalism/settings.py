@@ -116,14 +116,12 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django's own backend, with a health check that skips the round trip on a quiet connection.
     DATABASES["default"]["ENGINE"] = "journalism.postgresql"
-if DATABASES["default"]["ENGINE"] == "journalism.postgresql" and env.bool(
-    "DATABASE_PREPARED_STATEMENTS", default=True
-):
-    # Parameters bound by the server, and a statement run 5 times on a connection is prepared
-    # (psycopg's threshold): PostgreSQL then skips parsing and planning it. Pages and webhooks
-    # run the same few statements all day, and planning them cost more than running them.
-    # Off (0) behind a transaction-pooling PgBouncer without max_prepared_statements.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
+    if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+        # Parameters bound by the server, and a statement run 5 times on a connection is prepared
+        # (psycopg's threshold): PostgreSQL then skips parsing and planning it. Pages and webhooks
+        # run the same few statements all day, and planning them cost more than running them.
+        # Off (0) behind a transaction-pooling PgBouncer without max_prepared_statements.
+        DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Webhook deliveries may arrive concurrently; wait for the write lock instead of failing.
     # IMMEDIATE makes a second writer wait for the lock instead of failing on its first write.
