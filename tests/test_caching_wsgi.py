@@ -114,6 +114,26 @@ def test_other_requests_reach_django(front, django_app, path, extra):
         assert status.startswith("412")  # the page is not that version: Django says so
 
 
+def test_a_host_no_longer_allowed_is_refused_after_its_page_was_answered(front, django_app, path, settings):
+    _get(front, path)
+    _status, headers, _body = _get(front, path)
+    assert django_app.calls == 1 and headers["X-Page-Cache"] == "hit"
+    settings.ALLOWED_HOSTS = ["waardeer.example"]
+    status, _headers, _body = _get(front, path)
+    assert django_app.calls == 2 and status.startswith("400")
+
+
+def test_a_page_over_https_is_another_page_than_over_http(front, django_app, path, settings):
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    _get(front, path, HTTP_X_FORWARDED_PROTO="http")
+    _status, headers, _body = _get(front, path, HTTP_X_FORWARDED_PROTO="https")
+    assert django_app.calls == 2 and headers["X-Page-Cache"] == "miss"
+    for proto in ("http", "https"):
+        _status, headers, _body = _get(front, path, HTTP_X_FORWARDED_PROTO=proto)
+        assert headers["X-Page-Cache"] == "hit"
+    assert django_app.calls == 2
+
+
 def test_post_and_head_reach_django(front, django_app, path):
     _get(front, path)
     environ = RequestFactory().head(path).environ
