@@ -151,12 +151,46 @@ def _reversed(viewname: str, args: tuple, kwargs: tuple, *state: str | None) -> 
     return reverse(viewname, args=args, kwargs=dict(kwargs))
 
 
+# Views with one URL pattern, whose one argument is a `slug` or `str` (tests check the URLconf
+# still says so): for a slug-shaped value their URL is the same text around the value, since
+# both converters accept it and reverse() quotes none of its characters.
+SLUG_URLS = frozenset(
+    {
+        "articles:article-detail",
+        "articles:author-detail",
+        "articles:author-feed-rss",
+        "articles:section-detail",
+        "payments:appreciate",
+    }
+)
+_SLUG = re.compile(r"[-a-zA-Z0-9_]+")
+_SLOT = "waardeer-slot"  # a slug itself, so the pattern takes it
+
+
+@functools.lru_cache(maxsize=256)
+def _around_slug(viewname: str, name: str, *state: str | None) -> tuple[str, str] | None:
+    """The URL before and after the value, from reversing once with a placeholder; None if the
+    placeholder is also elsewhere in the URL (in the script prefix, say)."""
+    url = reverse(viewname, kwargs={name: _SLOT})
+    if url.count(_SLOT) != 1:
+        return None
+    before, _slot, after = url.partition(_SLOT)
+    return before, after
+
+
 def reverse_memo(viewname: str, *args: str | int, **kwargs: str | int) -> str:
     """reverse(), remembered by this process: an uncached article page links about fifteen URLs,
     and reversing each costs more than the rest of its line of template. A URL depends only on
-    the URLconf, the language and the script prefix, which are part of the key."""
-    # The keyword arguments in the caller's order: another order is only another entry.
+    the URLconf, the language and the script prefix, which are part of the key. The URLs of
+    one article (its page, its form, each language) are new on every page nobody asked for
+    yet, so those are a placeholder's URL with the slug put in (`SLUG_URLS`)."""
     state = (get_language(), get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+    if viewname in SLUG_URLS and not args and len(kwargs) == 1:
+        ((name, value),) = kwargs.items()
+        around = _around_slug(viewname, name, *state) if isinstance(value, str) else None
+        if around is not None and _SLUG.fullmatch(value):
+            return f"{around[0]}{value}{around[1]}"
+    # The keyword arguments in the caller's order: another order is only another entry.
     return _reversed(viewname, args, tuple(kwargs.items()), *state)
 
 

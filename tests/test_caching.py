@@ -464,6 +464,46 @@ def test_generation_memo_keeps_only_what_is_worth_keeping():
     assert computed == ["small", "small"]
 
 
+def test_each_slug_url_has_one_pattern_whose_one_argument_is_a_slug_or_str():
+    from django.urls import converters, get_resolver
+
+    for viewname in caching.SLUG_URLS:
+        namespace, name = viewname.split(":")
+        _prefix, resolver = get_resolver().namespace_dict[namespace]
+        possibilities = resolver.reverse_dict.getlist(name)
+        assert len(possibilities) == 1, viewname
+        ((_url, params),), _pattern, _defaults, found = possibilities[0]
+        assert len(params) == 1, viewname
+        assert type(found[params[0]]) in (converters.SlugConverter, converters.StringConverter), viewname
+
+
+@pytest.mark.parametrize("value", ["kust", "a", "-", "_x-1", "2024", "Hoofd-Letters_9", "waardeer-slot"])
+@pytest.mark.parametrize("language", ["nl", "en"])
+@pytest.mark.parametrize("prefix", ["/", "/site/", "/waardeer-slot/"])
+def test_slug_urls_are_what_reverse_gives(value, language, prefix):
+    from django.urls import clear_script_prefix, reverse, set_script_prefix
+
+    set_script_prefix(prefix)
+    try:
+        with translation.override(language):
+            for viewname in caching.SLUG_URLS:
+                kwargs = {"ref": value} if viewname == "payments:appreciate" else {"slug": value}
+                assert caching.reverse_memo(viewname, **kwargs) == reverse(viewname, kwargs=kwargs)
+    finally:
+        clear_script_prefix()
+
+
+def test_a_value_that_is_not_a_slug_is_reversed():
+    from django.urls import NoReverseMatch, reverse
+
+    # str takes what slug does not, and quotes it; slug refuses it.
+    assert caching.reverse_memo("payments:appreciate", ref="café au lait") == reverse(
+        "payments:appreciate", kwargs={"ref": "café au lait"}
+    )
+    with pytest.raises(NoReverseMatch):
+        caching.reverse_memo("articles:article-detail", slug="café")
+
+
 def test_remembered_urls_follow_language_script_prefix_and_urlconf(settings):
     from django.urls import clear_script_prefix, reverse, set_script_prefix
 
