@@ -23,6 +23,25 @@ def test_date_is_in_the_current_time_zone_and_language(settings):
         assert templating.date(date(2026, 3, 1), "j F Y") == "1 March 2026"
 
 
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 3, 1, 23, 30, tzinfo=UTC),  # winter time in Amsterdam
+        datetime(2026, 7, 1, 12, 0, 5, 123456, tzinfo=UTC),  # summer time, microseconds
+        datetime(2026, 3, 1, 23, 30),  # naive: as it is
+    ],
+)
+def test_iso_date_is_django_s_in_the_current_time_zone(settings, moment):
+    from django.template import defaultfilters
+    from django.utils import timezone
+
+    settings.TIME_ZONE = "Europe/Amsterdam"
+    local = timezone.localtime(moment) if timezone.is_aware(moment) else moment
+    assert templating.date(moment, "c") == defaultfilters.date(local, "c")
+    if timezone.is_aware(moment):
+        assert templating.date(moment, "c").endswith(("+01:00", "+02:00"))
+
+
 @pytest.mark.django_db
 def test_a_reading_page_renders_without_a_request():
     # Language links then offer each language's home page.
