@@ -5,6 +5,7 @@ own amount, which wins when filled. Amounts are parsed by payments.money and che
 against the configured limits, which never go below what Stripe can charge.
 """
 
+import functools
 import re
 import time
 import unicodedata
@@ -58,7 +59,14 @@ def stamp_inputs(*, nonce: str, rendered: str) -> str:
 
 def rendered_stamp(*, now: float | None = None) -> str:
     """A signed render time for the form; cached pages carry their cache-fill time (only older)."""
-    return signing.dumps(int(time.time() if now is None else now), salt=_RENDERED_SALT)
+    return _signed_second(int(time.time() if now is None else now), settings.SECRET_KEY)
+
+
+@functools.lru_cache(maxsize=8)
+def _signed_second(second: int, secret_key: str) -> str:
+    # The pages rendered in one second share their stamp, signed once; the key is part of the
+    # memo's key only, signing reads it itself.
+    return signing.dumps(second, salt=_RENDERED_SALT)
 
 
 class Verdict:

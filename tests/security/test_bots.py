@@ -55,6 +55,17 @@ def test_the_page_carries_a_signed_render_time(client, article):
     assert before <= signing.loads(token, salt="payments.forms.appreciation-rendered") <= time.time()
 
 
+def test_the_render_time_is_signed_with_the_current_secret_key(settings):
+    from payments.forms import rendered_stamp
+
+    now = time.time()
+    first = rendered_stamp(now=now)
+    settings.SECRET_KEY = "another-secret-key-for-this-test-only-0123456789"
+    second = rendered_stamp(now=now)
+    assert second != first
+    assert signing.loads(second, salt="payments.forms.appreciation-rendered") == int(now)
+
+
 def test_a_filled_honeypot_is_dropped_silently(client, stripe, article):
     response = client.post(appreciate_url(article), form_data(website="http://spam.example"))
     assert_silently_dropped(response, stripe, article)
