@@ -151,30 +151,31 @@ def _reversed(viewname: str, args: tuple, kwargs: tuple, *state: str | None) -> 
     return reverse(viewname, args=args, kwargs=dict(kwargs))
 
 
-# Views with one URL pattern, whose one argument is a `slug` or `str` (tests check the URLconf
-# still says so): for a slug-shaped value their URL is the same text around the value, since
-# both converters accept it and reverse() quotes none of its characters.
-SLUG_URLS = frozenset(
-    {
-        "articles:article-detail",
-        "articles:author-detail",
-        "articles:author-feed-rss",
-        "articles:section-detail",
-        "payments:appreciate",
-    }
-)
+# A value of these shapes is put into a URL as it is: reverse() quotes none of its characters.
 _SLUG = re.compile(r"[-a-zA-Z0-9_]+")
-_SLOT = "waardeer-slot"  # a slug itself, so the pattern takes it
+_DIGITS = re.compile(r"[0-9]{1,19}")
+# Views with one URL pattern, whose one argument takes every value of the shape given here
+# (tests check the URLconf still says so): for such a value their URL is the same text around
+# it. The placeholder has the shape too, so the pattern takes it.
+ONE_VALUE_URLS = {
+    "articles:article-detail": (_SLUG, "waardeer-slot"),
+    "articles:author-detail": (_SLUG, "waardeer-slot"),
+    "articles:author-feed-rss": (_SLUG, "waardeer-slot"),
+    "articles:section-detail": (_SLUG, "waardeer-slot"),
+    "payments:appreciate": (_SLUG, "waardeer-slot"),
+    "funnel:pixel": (_DIGITS, "9081726354453627181"),
+}
 
 
 @functools.lru_cache(maxsize=256)
-def _around_slug(viewname: str, name: str, *state: str | None) -> tuple[str, str] | None:
-    """The URL before and after the value, from reversing once with a placeholder; None if the
-    placeholder is also elsewhere in the URL (in the script prefix, say)."""
-    url = reverse(viewname, kwargs={name: _SLOT})
-    if url.count(_SLOT) != 1:
+def _around_value(viewname: str, name: str, *state: str | None) -> tuple[str, str] | None:
+    """The URL before and after the value, from reversing once with the placeholder; None if
+    the placeholder is also elsewhere in the URL (in the script prefix, say)."""
+    placeholder = ONE_VALUE_URLS[viewname][1]
+    url = reverse(viewname, kwargs={name: placeholder})
+    if url.count(placeholder) != 1:
         return None
-    before, _slot, after = url.partition(_SLOT)
+    before, _placeholder, after = url.partition(placeholder)
     return before, after
 
 
@@ -183,13 +184,14 @@ def reverse_memo(viewname: str, *args: str | int, **kwargs: str | int) -> str:
     and reversing each costs more than the rest of its line of template. A URL depends only on
     the URLconf, the language and the script prefix, which are part of the key. The URLs of
     one article (its page, its form, each language) are new on every page nobody asked for
-    yet, so those are a placeholder's URL with the slug put in (`SLUG_URLS`)."""
+    yet, so those are a placeholder's URL with the value put in (`ONE_VALUE_URLS`)."""
     state = (get_language(), get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
-    if viewname in SLUG_URLS and not args and len(kwargs) == 1:
+    if viewname in ONE_VALUE_URLS and not args and len(kwargs) == 1:
         ((name, value),) = kwargs.items()
-        around = _around_slug(viewname, name, *state) if isinstance(value, str) else None
-        if around is not None and _SLUG.fullmatch(value):
-            return f"{around[0]}{value}{around[1]}"
+        text = str(value) if isinstance(value, str | int) and not isinstance(value, bool) else None
+        around = _around_value(viewname, name, *state) if text is not None else None
+        if around is not None and ONE_VALUE_URLS[viewname][0].fullmatch(text):
+            return f"{around[0]}{text}{around[1]}"
     # The keyword arguments in the caller's order: another order is only another entry.
     return _reversed(viewname, args, tuple(kwargs.items()), *state)
 
@@ -343,6 +345,12 @@ def _conditional(request: HttpRequest, response: HttpResponse, *, etag: str, sto
     return conditional or response
 
 
+# The WSGI variable in which PageCacheApp hands the key it found to PageCacheMiddleware. A
+# client cannot set it: headers arrive as HTTP_* variables.
+KEY_ENVIRON = "waardeer.page_cache_key"
+_UNKNOWN = object()
+
+
 class PageCacheMiddleware:
     """Serve and store anonymous reading pages; the first middleware.
 
@@ -356,7 +364,10 @@ class PageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        key = page_cache_key(request)
+        # PageCacheApp, in front under gunicorn, may have found the key already.
+        key = request.META.get(KEY_ENVIRON, _UNKNOWN)
+        if key is _UNKNOWN:
+            key = page_cache_key(request)
         if key is None:
             response = self.get_response(request)
             self._after_uncached(request, response)
@@ -496,4 +507,6 @@ class PageCacheApp:
         entry = _local.entry(key, generation) if key else None
         if entry is not None:
             _local.keep(key, entry)  # the most used stay in memory
+        else:
+            environ[KEY_ENVIRON] = key  # for PageCacheMiddleware: the same request, the same key
         return entry
