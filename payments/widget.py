@@ -9,10 +9,14 @@ checkout (`?cancelled=<public id>`). The form's fields are rendered by crispy on
 and settings, and reused: only the nonce and the signed render time differ per page.
 """
 
+import functools
 import uuid
+from typing import Any
 
 from crispy_forms.utils import render_crispy_form
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import translation
 from django.utils.safestring import mark_safe
@@ -80,9 +84,11 @@ def _supporters(article: Article) -> tuple[int, list[selectors.Supporter]]:
 _EMPTY_FORMS: dict[tuple, tuple[str, str]] = {}
 
 
-def _empty_form_key(locale: str) -> tuple:
+@functools.lru_cache(maxsize=16)
+def _empty_form_key(language: str | None, locale: str) -> tuple:
+    # Remembered too: the reasons' labels are translated anew on every call.
     return (
-        translation.get_language(),
+        language,
         locale,
         settings.APPRECIATION_CURRENCY,
         tuple(settings.APPRECIATION_PRESETS),
@@ -94,9 +100,14 @@ def _empty_form_key(locale: str) -> tuple:
     )
 
 
+@receiver(setting_changed)
+def _form_settings_changed(**kwargs: Any) -> None:
+    _empty_form_key.cache_clear()
+
+
 def _empty_form(locale: str, action: str) -> tuple[str, str]:
     """(the <form> element's attributes, the fields) of a form nobody has filled in."""
-    key = _empty_form_key(locale)
+    key = _empty_form_key(translation.get_language(), locale)
     found = _EMPTY_FORMS.get(key)
     if found is None:
         blank = AppreciationForm(locale=locale, action=action)
