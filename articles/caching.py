@@ -163,6 +163,7 @@ ONE_VALUE_URLS = {
     "articles:author-feed-rss": (_SLUG, "waardeer-slot"),
     "articles:section-detail": (_SLUG, "waardeer-slot"),
     "payments:appreciate": (_SLUG, "waardeer-slot"),
+    "feedback:send": (_SLUG, "waardeer-slot"),
     "funnel:pixel": (_DIGITS, "9081726354453627181"),
 }
 

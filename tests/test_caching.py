@@ -487,7 +487,7 @@ SLUGS = ["kust", "a", "-", "_x-1", "2024", "Hoofd-Letters_9", "waardeer-slot"]
 def test_one_value_urls_are_what_reverse_gives(language, prefix):
     from django.urls import clear_script_prefix, reverse, set_script_prefix
 
-    argument = {"payments:appreciate": "ref", "funnel:pixel": "article_id"}
+    argument = {"payments:appreciate": "ref", "feedback:send": "ref", "funnel:pixel": "article_id"}
     ids = [0, 7, "12", 1234567890123456789, 9081726354453627181]
     set_script_prefix(prefix)
     try:
