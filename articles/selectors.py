@@ -13,6 +13,7 @@ from django.utils import timezone, translation
 from articles import rows
 from articles.images import Variant
 from articles.models import Article, Author, Section
+from payments.selectors import StoredSupporters, stored_supporters_sql
 
 # What Article.slug (a SlugField) or a primary key can look like.
 _REF = re.compile(r"[-a-zA-Z0-9_]{1,220}")
@@ -38,9 +39,11 @@ def _article_page_sql() -> str:
     """Article.objects.published().select_related("section", "author").filter(slug=...), written
     out once (articles.rows): compiling it took the ORM longer than PostgreSQL took to answer."""
     slug, status, published_at = (rows.column(Article, name) for name in ("slug", "status", "published_at"))
+    # With the supporters the widget shows, as last stored (payments.models.SupporterSummary).
+    supporters, supporters_join = stored_supporters_sql(rows.column(Article, "id"))
     return (
-        f"SELECT {rows.columns(_ARTICLE_PAGE)} FROM {rows.table(Article)}"  # noqa: S608 - names from the models; values are bound
-        f"{rows.join(Article.section)}{rows.join(Article.author)}"
+        f"SELECT {rows.columns(_ARTICLE_PAGE)}, {supporters} FROM {rows.table(Article)}"  # noqa: S608 - names from the models; values are bound
+        f"{rows.join(Article.section)}{rows.join(Article.author)}{supporters_join}"
         f" WHERE {slug} = %s AND {status} = %s AND {published_at} <= %s"
     )
 
@@ -52,9 +55,12 @@ def published_article(slug: str) -> Article:
         row = cursor.fetchone()
     if row is None:
         raise Http404
-    article, section, author = rows.instances(row, _ARTICLE_PAGE)
+    *fields, version, count, newest = row
+    article, section, author = rows.instances(fields, _ARTICLE_PAGE)
     rows.attach(article, Article.section, section)
     rows.attach(article, Article.author, author)
+    # For the widget (payments.widget), which would otherwise count them.
+    article.stored_supporters = StoredSupporters(version, count, newest)
     return article
 
 

@@ -12,7 +12,9 @@ measured against the work they will really do: most appreciations paid (fees and
 as reconciliation leaves them), some refunded in part or in full, some disputed (open, won,
 lost), some pending, expired, failed or processing; paid_at spread over about two years, popular
 articles earning much more than the long tail, payments clustered after publication.
-Everything is derived from a seeded random generator: the same seed gives the same data.
+Everything is derived from a seeded random generator: the same seed gives the same data. Each
+article's supporters are then stored as its first uncached page stores them
+(payments.models.SupporterSummary), also in a database filled before they existed.
 """
 
 # A local benchmark tool: it runs fixed commands and wants seeded, repeatable randomness.
@@ -407,6 +409,27 @@ def fill_database(volume: Volume, *, seed: int = 20261127, refill: bool = False,
     return counts
 
 
+def store_supporters() -> int:
+    """Each article's supporters stored (payments.models.SupporterSummary), as the first
+    uncached page of an article stores them after its last payment: what a site holds once its
+    articles have been read since. Only those missing or stale (the webhooks of an earlier run
+    make theirs stale); returns how many were stored."""
+    from django.db import transaction
+
+    from articles.models import Article
+    from payments import selectors, services
+    from payments.models import SupporterSummary
+
+    missing = Article.objects.exclude(pk__in=SupporterSummary.objects.values("article_id"))
+    todo = [(article_id, None) for article_id in missing.values_list("pk", flat=True)]
+    todo += SupporterSummary.objects.filter(count__isnull=True).values_list("article_id", "version")
+    with transaction.atomic():
+        for article_id, version in todo:
+            found = selectors.article_supporters(article_id=article_id)
+            services.supporters_keep(article_id=article_id, version=version, found=found)
+    return len(todo)
+
+
 def _database_create(url: str) -> None:
     """CREATE DATABASE when missing, connecting to the server's `postgres` database."""
     import environ
@@ -458,6 +481,8 @@ def main(argv: list[str] | None = None) -> int:
     if volume_present(volume) and not args.refill:
         name = args.database_url.rsplit("/", 1)[-1]
         print(f"Volume already present in {name}; use --refill to fill again.")
+        if stored := store_supporters():  # filled before they existed, or made stale since
+            print(f"Stored the supporters of {stored:,} articles.")
         return 0
     from articles.models import Author
 
@@ -474,6 +499,7 @@ def main(argv: list[str] | None = None) -> int:
     # database. Not in fill_database: VACUUM cannot run inside a transaction (the tests' one).
     with connection.cursor() as cursor:
         cursor.execute(f'VACUUM "{Appreciation._meta.db_table}"')
+    print(f"Stored the supporters of {store_supporters():,} articles.")
     print(f"Filled {counts} in {time.monotonic() - started:.0f} s.")
     return 0
 

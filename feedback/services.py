@@ -15,6 +15,7 @@ from articles.models import Article
 from feedback.models import Feedback, FeedbackReason
 from feedback.reasons import REASON_LABELS
 from payments.models import Appreciation
+from payments.services import supporters_stale
 
 
 def _codes(reasons: Iterable[str]) -> list[str]:
@@ -71,9 +72,14 @@ def feedback_set_hidden(*, feedback: Feedback, hidden: bool) -> None:
     """
     if feedback.appreciation_id is None:
         return
-    Appreciation.objects.filter(pk=feedback.appreciation_id).update(
-        hidden_by_author=hidden, updated_at=timezone.now()
-    )
+    with transaction.atomic():
+        Appreciation.objects.filter(pk=feedback.appreciation_id).update(
+            hidden_by_author=hidden, updated_at=timezone.now()
+        )
+        hidden_on = Appreciation.objects.filter(pk=feedback.appreciation_id).values_list(
+            "article_id", flat=True
+        )
+        supporters_stale(article_ids=list(hidden_on))
     page_cache_invalidate()  # the article page lists public messages
 
 

@@ -189,3 +189,24 @@ class DigestLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.author} {self.day}"
+
+
+class SupporterSummary(models.Model):
+    """What an article page shows of its supporters (payments.selectors.article_supporters),
+    stored so that an uncached page reads one row with its article instead of counting.
+
+    Every change that could alter it (a payment counted or no longer counted, a name hidden)
+    makes it stale in its own transaction: `count` goes back to None and `version` goes up. The
+    next page that finds it stale counts again and stores the result only if `version` is still
+    the one it read (payments.services.supporters_keep), so a count made before a change is
+    never kept after it.
+    """
+
+    article = models.OneToOneField(Article, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    version = models.PositiveBigIntegerField(default=0)
+    count = models.PositiveIntegerField(null=True)  # None: stale, count again
+    # The newest public supporters, newest first, as JSON: [[display name, message], ...].
+    newest = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.article_id} v{self.version}: {self.count}"

@@ -12,6 +12,7 @@ Definitions (per currency, over appreciations that were paid in the period, by `
 All sums run in the database; nothing loops over rows in Python.
 """
 
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -20,7 +21,7 @@ from django.db.models import Case, Count, F, IntegerField, Max, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 
 from articles.models import Article, Author
-from payments.models import Appreciation
+from payments.models import Appreciation, SupporterSummary
 
 
 def _earned_q() -> Q:
@@ -222,3 +223,28 @@ def article_supporters(*, article_id: int, limit: int = 10) -> tuple[int, list[S
         cursor.execute(_SUPPORTERS_SQL, [article_id, article_id, limit])
         (_part, _position, count, *_), *rows = cursor.fetchall()
     return count, [Supporter(display_name, message) for *_order, _total, display_name, message in rows]
+
+
+@dataclass(frozen=True)
+class StoredSupporters:
+    """An article's SupporterSummary as the article page's own query reads it: `version` None
+    when it has none yet, `count` None when it is stale."""
+
+    version: int | None
+    count: int | None
+    newest: str | None
+
+    def current(self) -> tuple[int, list[Supporter]] | None:
+        """What article_supporters() would say, or None if it must be asked."""
+        if self.count is None:
+            return None
+        return self.count, [Supporter(name, message) for name, message in json.loads(self.newest or "[]")]
+
+
+def stored_supporters_sql(article_id_column: str) -> tuple[str, str]:
+    """(the columns, the LEFT JOIN) with which a query of articles reads each one's stored
+    supporters, in StoredSupporters' order."""
+    quote = connection.ops.quote_name
+    table = quote(SupporterSummary._meta.db_table)
+    columns = ", ".join(f"{table}.{quote(name)}" for name in ("version", "count", "newest"))
+    return columns, f" LEFT JOIN {table} ON {table}.{quote('article_id')} = {article_id_column}"

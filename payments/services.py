@@ -21,10 +21,11 @@ as DEFERRED and replayed as soon as an appreciation is linked to that payment in
 """
 
 import functools
+import json
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,8 +40,9 @@ from articles import rows
 from articles.caching import page_cache_invalidate
 from articles.models import Author
 from payments import notifications, stripe_api
-from payments.models import Appreciation, StripeEvent
+from payments.models import Appreciation, StripeEvent, SupporterSummary
 from payments.security import stripe_payload_redact
+from payments.selectors import Supporter
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +101,55 @@ class _Ignore(Exception):
     """Raised by a handler for an event that must not change money; the reason is kept on the event."""
 
 
+# --- the supporters an article page shows ---------------------------------------------------
+
+
+def _summary_sql(statement: str) -> str:
+    return statement.format(table=connection.ops.quote_name(SupporterSummary._meta.db_table))
+
+
+def supporters_stale(*, article_ids: Iterable[int]) -> None:
+    """The stored supporters of these articles are stale from now on: call it in the transaction
+    that changes what they show (or after it commits, never before). A page that counted before
+    the change then cannot keep its count: the version it read is gone."""
+    statement = _summary_sql(
+        "INSERT INTO {table} (article_id, version, count, newest) VALUES (%s, 1, NULL, '') "
+        "ON CONFLICT (article_id) DO UPDATE SET version = {table}.version + 1, count = NULL, newest = ''"
+    )
+    with connection.cursor() as cursor:
+        for article_id in sorted(set(article_ids)):  # one order for every caller: no deadlock
+            cursor.execute(statement, [article_id])
+
+
+def supporters_keep(*, article_id: int, version: int | None, found: tuple[int, list[Supporter]]) -> None:
+    """Store what article_supporters() found, if nothing changed since `version` was read (None:
+    the article had no stored supporters, so only a first row is added)."""
+    count, supporters = found
+    newest = json.dumps([[s.display_name, s.message] for s in supporters], ensure_ascii=False)
+    if version is None:
+        statement = _summary_sql(
+            "INSERT INTO {table} (article_id, version, count, newest) VALUES (%s, 0, %s, %s) "
+            "ON CONFLICT (article_id) DO NOTHING"
+        )
+        params = [article_id, count, newest]
+    else:
+        statement = _summary_sql(
+            "UPDATE {table} SET count = %s, newest = %s WHERE article_id = %s AND version = %s"
+        )
+        params = [count, newest, article_id, version]
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(statement, params)
+    except IntegrityError:  # the article was deleted meanwhile: nothing to keep
+        pass
+
+
+def _supporters_changed(appreciation: Appreciation) -> None:
+    # Its article's stored supporters, and every stored page (they all may list it).
+    supporters_stale(article_ids=[appreciation.article_id])
+    page_cache_invalidate()
+
+
 # --- appreciation services -------------------------------------------------------------------
 
 
@@ -126,6 +177,7 @@ def _status_change(
         if target == Status.PAID and paid_at and appreciation.paid_at and paid_at < appreciation.paid_at:
             # Two events say paid: the earlier one is when the reader paid, whatever the order.
             appreciation.paid_at = paid_at
+            _supporters_changed(appreciation)  # the newest supporters come first
             return False, ["paid_at"]
         return False, []
     if appreciation.status not in allowed_from:
@@ -133,7 +185,7 @@ def _status_change(
         return False, []
     # Only paid records are counted and listed on the article page.
     if Status.PAID in (appreciation.status, target):
-        page_cache_invalidate()
+        _supporters_changed(appreciation)
     appreciation.status = target
     fields = ["status"]
     if target == Status.PAID:
@@ -239,7 +291,7 @@ def appreciation_refund_record(*, appreciation_id: int, refunded_amount: int) ->
             )
         appreciation.refunded_amount = refunded_amount
         appreciation.save(update_fields=["refunded_amount", "updated_at"])
-        page_cache_invalidate()  # a full refund takes a supporter off the article page
+        _supporters_changed(appreciation)  # a full refund takes a supporter off the article page
         return True
 
 
@@ -263,7 +315,7 @@ def appreciation_dispute_record(*, appreciation_id: int) -> bool:
             return False
         fields = ["dispute_fee_amount", "updated_at"]
         if appreciation.dispute_status != dispute_status:
-            page_cache_invalidate()  # disputed payments are not counted as supporters
+            _supporters_changed(appreciation)  # disputed payments are not counted as supporters
             fields.append("dispute_status")
         appreciation.dispute_status = dispute_status
         appreciation.dispute_fee_amount = fee

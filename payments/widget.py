@@ -2,11 +2,12 @@
 
 `appreciation_widget(request, article, ...)` gives what templates/jinja2/payments/widget.html shows.
 
-Query budget on the article page: one query for the supporters, their count and the newest
-public ones (kept per process for much-appreciated articles until the page cache's generation
-changes), and one lookup only when returning from a cancelled
-checkout (`?cancelled=<public id>`). The form's fields are rendered by crispy once per language
-and settings, and reused: only the nonce and the signed render time differ per page.
+Query budget on the article page: none for the supporters, their count and the newest public
+ones, which the article page's own query reads as last stored (payments.models.SupporterSummary);
+when those are stale, one query to count them and one to store the result. One lookup more only
+when returning from a cancelled checkout (`?cancelled=<public id>`). The form's fields are
+rendered by crispy once per language and settings, and reused: only the nonce and the signed
+render time differ per page.
 """
 
 import functools
@@ -23,10 +24,10 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from articles.caching import GenerationMemo, reverse_memo
+from articles.caching import reverse_memo
 from articles.models import Article
 from feedback.reasons import reason_choices
-from payments import checkout, money, selectors
+from payments import checkout, money, selectors, services
 from payments.forms import AppreciationForm, rendered_stamp, stamp_inputs
 from payments.models import Appreciation
 
@@ -60,21 +61,16 @@ def cancelled_initial(appreciation: Appreciation, locale: str) -> dict:
     return initial
 
 
-# Supporter counts and names of much-appreciated articles, per process, for the current page
-# cache generation (bumped after every paid, refunded or disputed payment and every panel
-# change, such as a hidden message): COUNT over tens of thousands of rows is the slowest part of
-# their page, which is also rendered uncached (a form with errors, `?cancelled=`, each language).
-SUPPORTERS_CACHED_FROM = 500
-_SUPPORTERS = GenerationMemo(size=256)
-
-
 def _supporters(article: Article) -> tuple[int, list[selectors.Supporter]]:
-    """(supporter count, public supporters) of the article, as selectors count them."""
-    return _SUPPORTERS.get(
-        article.pk,
-        lambda: selectors.article_supporters(article_id=article.pk),
-        keep=lambda found: found[0] >= SUPPORTERS_CACHED_FROM,
-    )
+    """(supporter count, public supporters) of the article: as stored, if the article page's
+    query read them and they are not stale; else counted now, and stored for the next page."""
+    stored = getattr(article, "stored_supporters", None)
+    found = stored.current() if stored is not None else None
+    if found is None:
+        found = selectors.article_supporters(article_id=article.pk)
+        version = stored.version if stored is not None else None
+        services.supporters_keep(article_id=article.pk, version=version, found=found)
+    return found
 
 
 # The crispy-rendered fields of an empty form, per language and the settings that shape them

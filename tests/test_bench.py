@@ -15,6 +15,7 @@ from types import SimpleNamespace
 import pytest
 from django.db import connection
 from django.db.models import Count, F, Max, Min
+from django.utils import timezone
 
 from bench import fill, run
 from payments import stripe_api
@@ -60,6 +61,26 @@ def test_refill_replaces_instead_of_adding():
     fill.fill_database(volume, seed=2, refill=True, log=lambda *args: None)
 
     assert Appreciation.objects.count() == 200
+
+
+@pytest.mark.django_db
+def test_the_fill_stores_each_articles_supporters_as_its_page_would():
+    from articles import selectors as pages
+    from payments import selectors, services, widget
+    from tests.factories import AppreciationFactory, ArticleFactory
+
+    articles = [ArticleFactory() for _ in range(3)]
+    AppreciationFactory(article=articles[0], status="paid", paid_at=timezone.now(), is_public=True)
+    AppreciationFactory(article=articles[1], status="pending")
+
+    assert fill.store_supporters() == 3
+    assert fill.store_supporters() == 0  # only what is missing or stale
+    services.supporters_stale(article_ids=[articles[0].pk])
+    assert fill.store_supporters() == 1
+    for article in articles:
+        stored = pages.published_article(article.slug).stored_supporters
+        assert stored.current() == selectors.article_supporters(article_id=article.pk)
+        assert widget._supporters(pages.published_article(article.slug)) == stored.current()
 
 
 def test_copy_text_escapes_what_would_break_a_row():

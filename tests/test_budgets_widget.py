@@ -1,5 +1,5 @@
-"""The widget's cost on an uncached article page: crispy renders the empty form once, the
-supporters of a much-appreciated article are counted once per page cache generation."""
+"""The widget's cost on an uncached article page: crispy renders the empty form once, an
+article's supporters are counted once per change to them, not once per page."""
 
 import re
 
@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from articles.caching import page_cache_bump
-from payments import widget
+from payments import services, widget
 from tests.factories import AppreciationFactory, ArticleFactory
 from tests.security.helpers import appreciate_url, form_data
 
@@ -21,10 +21,8 @@ STAMPS = re.compile(r'name="(nonce|rendered)" value="([^"]*)"')
 @pytest.fixture(autouse=True)
 def _fresh_process_caches():
     widget._EMPTY_FORMS.clear()
-    widget._SUPPORTERS.clear()
     yield
     widget._EMPTY_FORMS.clear()
-    widget._SUPPORTERS.clear()
 
 
 @pytest.fixture
@@ -78,22 +76,36 @@ def test_a_form_with_errors_is_rendered_in_full_with_the_readers_input(client, c
     assert dict(STAMPS.findall(html))["rendered"]
 
 
-def test_supporters_of_a_popular_article_are_counted_once_per_generation(client, monkeypatch):
-    monkeypatch.setattr(widget, "SUPPORTERS_CACHED_FROM", 2)
+def _counted(queries) -> list[str]:
+    return [q["sql"] for q in queries if "payments_appreciation" in q["sql"]]
+
+
+def test_supporters_are_counted_once_per_change_then_read_with_the_article(client):
     article = ArticleFactory()
     path = article.get_absolute_url()
     for _ in range(2):
         AppreciationFactory(article=article, status="paid", paid_at=timezone.now())
-    page_cache_bump()
-    assert "2 lezers waardeerden dit artikel" in client.get(path).text
-
-    # The same generation: the English page (its own page cache entry) counts nothing again.
     with CaptureQueriesContext(connection) as queries:
-        english = client.get("/en" + path).text
-    assert "2 readers appreciated this article" in english
-    assert not [q for q in queries if "payments_appreciation" in q["sql"]]
+        assert "2 lezers waardeerden dit artikel" in client.get(path).text
+    assert len(_counted(queries)) == 1
 
-    # A payment bumps the generation, and the count follows.
-    AppreciationFactory(article=article, status="paid", paid_at=timezone.now())
+    # Another page of the same article (its own page cache entry), and the same one again
+    # once every stored page is gone: read with the article, nothing counted.
+    for url in ("/en" + path, path):
+        page_cache_bump()
+        with CaptureQueriesContext(connection) as queries:
+            html = client.get(url).text
+        assert "2 lezers waardeerden dit artikel" in html or "2 readers appreciated this article" in html
+        # The article with its supporters, and the section menu of the new generation.
+        assert _counted(queries) == [] and len(queries) == 2
+
+    # A payment makes them stale: counted once again.
+    services.appreciation_mark_paid(appreciation_id=AppreciationFactory(article=article, status="pending").pk)
+    page_cache_bump()  # as the payment's commit does
+    with CaptureQueriesContext(connection) as queries:
+        assert "3 lezers waardeerden dit artikel" in client.get(path).text
+    assert len(_counted(queries)) == 1
     page_cache_bump()
-    assert "3 lezers waardeerden dit artikel" in client.get(path).text
+    with CaptureQueriesContext(connection) as queries:
+        assert "3 lezers waardeerden dit artikel" in client.get(path).text
+    assert _counted(queries) == []

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from articles.caching import page_cache_bump
+from payments import services
 from tests.factories import AppreciationFactory, ArticleFactory
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +26,9 @@ def page(client, article, prefix=""):
 
 def paid(article, **kwargs):
     appreciation = AppreciationFactory(article=article, status="paid", paid_at=timezone.now(), **kwargs)
-    # Written past payments.services, which would invalidate the cached article page.
+    # Written past payments.services, which would make the article's stored supporters and
+    # the cached pages stale.
+    services.supporters_stale(article_ids=[article.pk])
     page_cache_bump()
     return appreciation
 
