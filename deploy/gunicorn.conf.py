@@ -14,7 +14,6 @@ now and then 800 ms, against 11 ms. GUNICORN_THREADS above 1 makes gunicorn use 
 instead, with keep-alive, which nginx's upstream keepalive then uses.
 """
 
-import gc
 import multiprocessing
 import os
 
@@ -36,13 +35,3 @@ forwarded_allow_ips = "127.0.0.1"
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
-GC_THRESHOLD = int(os.environ.get("GUNICORN_GC_THRESHOLD", 10_000))
-
-
-def post_worker_init(worker) -> None:
-    """Once the application is loaded: what it loaded (modules, URLs, templates, translations)
-    lives as long as the worker, so the garbage collector stops looking at it, and looks less
-    often at what requests make."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
