@@ -304,9 +304,15 @@ def _storable(request: HttpRequest, response: HttpResponseBase) -> bool:
     return not any(directive in cache_control for directive in _PRIVATE_DIRECTIVES)
 
 
+@functools.lru_cache(maxsize=4)
+def _http_date(second: int) -> str:
+    # The pages stored in one second share it: formatting it was 2 % of an uncached page.
+    return http_date(second)
+
+
 def _public_headers(response: HttpResponseBase, *, etag: str, stored_at: float) -> None:
     response["ETag"] = etag
-    response["Last-Modified"] = http_date(stored_at)
+    response["Last-Modified"] = _http_date(int(stored_at))
     # Browsers revalidate every time (a cheap 304 through the ETag): a reader who pays and goes
     # back to the article must see their appreciation, not the copy from before. Shared caches
     # (nginx, a CDN) may keep the page for s-maxage seconds, which they prefer over max-age.
