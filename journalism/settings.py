@@ -58,7 +58,7 @@ MIDDLEWARE = [
     # each stored page keeps the headers the middleware below added (CSP, security headers).
     "articles.caching.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "payments.security.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

@@ -68,6 +68,77 @@ def _policy_with(**env_overrides: str) -> dict:
     return json.loads(result.stdout)["DIRECTIVES"]
 
 
+def _nonce_used(request):
+    response = HttpResponse(str(request.csp_nonce))
+    return response
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "plain",
+        "exempt",
+        "exempt-none",
+        "updated",
+        "replaced",
+        "nonce",
+        "excluded",
+        "report-only",
+        "debug-404",
+    ],
+)
+def test_our_csp_middleware_sets_what_django_csp_sets(settings, rf, case):
+    """payments.security.CSPMiddleware builds its policies once; the headers must not differ."""
+    import copy
+
+    from csp.middleware import CSPMiddleware as Theirs
+
+    from payments.security import CSPMiddleware as Ours
+
+    policy = copy.deepcopy(django_settings.CONTENT_SECURITY_POLICY)
+    if case == "excluded":
+        policy["EXCLUDE_URL_PREFIXES"] = ["/fine"]
+    settings.CONTENT_SECURITY_POLICY = policy
+    if case == "report-only":
+        settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": {"default-src": ["'none'"]}}
+    settings.DEBUG = case == "debug-404"
+
+    def answer(request):
+        if case == "nonce":
+            return _nonce_used(request)
+        response = HttpResponse("ok", status=404 if case == "debug-404" else 200)
+        if case in ("exempt", "exempt-none"):
+            response._csp_exempt = True if case == "exempt" else None
+        if case == "updated":
+            response._csp_update = {"img-src": ["https://images.example"]}
+        if case == "replaced":
+            response._csp_replace = {"script-src": ["'self'", "https://js.example"]}
+        return response
+
+    found = []
+    for middleware in (Theirs(answer), Ours(answer)):
+        request = rf.get("/fine/")
+        response = middleware(request)
+        headers = {name: value for name, value in response.items() if "Security-Policy" in name}
+        if case == "nonce":  # a new nonce each time: compare the policies without it
+            headers = {name: value.replace(response.content.decode(), "N") for name, value in headers.items()}
+        if case not in ("nonce", "debug-404"):
+            with pytest.raises(Exception, match="csp_nonce"):  # asked too late: an error, in both
+                str(request.csp_nonce)
+        found.append(headers)
+    assert found[0] == found[1]
+    expected = {
+        "plain": 1,
+        "exempt": 0,
+        "exempt-none": 0,
+        "updated": 1,
+        "replaced": 1,
+        "nonce": 1,
+        "excluded": 0,
+    }
+    assert len(found[1]) == expected.get(case, 2 if case == "report-only" else 0)
+
+
 def test_stripe_js_is_allowed_only_for_embedded_checkout():
     hosted = _policy_with(STRIPE_CHECKOUT_UI_MODE="hosted_page")
     embedded = _policy_with(STRIPE_CHECKOUT_UI_MODE="embedded_page")
