@@ -14,7 +14,8 @@ with a local variant of deploy/nginx.conf (ports and paths substituted, no daemo
   (a) the article page saved as a static file served by nginx: the machine's own limit;
   (b) the same article through the shipped nginx configuration;
   (c) the same article straight from gunicorn (the app's cache, once it caches);
-  (d) a different article on every request, straight from gunicorn (nothing cached);
+  (d) a different article on every request, straight from gunicorn (nothing in the page cache;
+      each article's supporters as bench/fill.py stored them, see SupporterSummary);
   the author dashboard (/admin/ for an author login), `manage.py support_report --json`, and
   signed `checkout.session.completed` webhooks (and 5 % redeliveries), each posted once by wrk
   over several connections, checked for exactly-once in the database.
