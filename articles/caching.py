@@ -40,7 +40,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date, quote_etag
-from django.utils.translation import get_language, get_language_from_path
+from django.utils.translation import get_language, get_language_from_path, override
 
 GENERATION_KEY = "pagecache:generation"
 ENTRY_PREFIX = "pagecache:page:"
@@ -147,8 +147,9 @@ class GenerationMemo:
 
 @functools.lru_cache(maxsize=4096)
 def _reversed(viewname: str, args: tuple, kwargs: tuple, *state: str | None) -> str:
-    # `state` (language, script prefix, URLconf) is only part of the key: reverse() reads it itself.
-    return reverse(viewname, args=args, kwargs=dict(kwargs))
+    # `state` is (language, script prefix, URLconf): reverse() reads the last two itself.
+    with override(state[0]):
+        return reverse(viewname, args=args, kwargs=dict(kwargs))
 
 
 # A value of these shapes is put into a URL as it is: reverse() quotes none of its characters.
@@ -173,7 +174,8 @@ def _around_value(viewname: str, name: str, *state: str | None) -> tuple[str, st
     """The URL before and after the value, from reversing once with the placeholder; None if
     the placeholder is also elsewhere in the URL (in the script prefix, say)."""
     placeholder = ONE_VALUE_URLS[viewname][1]
-    url = reverse(viewname, kwargs={name: placeholder})
+    with override(state[0]):
+        url = reverse(viewname, kwargs={name: placeholder})
     if url.count(placeholder) != 1:
         return None
     before, _placeholder, after = url.partition(placeholder)
@@ -186,7 +188,17 @@ def reverse_memo(viewname: str, *args: str | int, **kwargs: str | int) -> str:
     the URLconf, the language and the script prefix, which are part of the key. The URLs of
     one article (its page, its form, each language) are new on every page nobody asked for
     yet, so those are a placeholder's URL with the value put in (`ONE_VALUE_URLS`)."""
-    state = (get_language(), get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+    return _reverse_in(get_language(), viewname, args, kwargs)
+
+
+def reverse_in(language: str | None, viewname: str, *args: str | int, **kwargs: str | int) -> str:
+    """reverse_memo() in `language`, whichever is active: the same as under
+    translation.override(language), without activating it and back."""
+    return _reverse_in(language, viewname, args, kwargs)
+
+
+def _reverse_in(language: str | None, viewname: str, args: tuple, kwargs: dict) -> str:
+    state = (language, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
     if viewname in ONE_VALUE_URLS and not args and len(kwargs) == 1:
         ((name, value),) = kwargs.items()
         text = str(value) if isinstance(value, str | int) and not isinstance(value, bool) else None

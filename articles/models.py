@@ -6,7 +6,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from articles.caching import reverse_memo
+from articles.caching import reverse_in, reverse_memo
 from articles.rendering import render_markdown
 
 
@@ -158,8 +158,9 @@ class Article(models.Model):
                 kwargs["update_fields"] = {*update_fields, "body_html"}
         super().save(*args, **kwargs)
 
-    def get_absolute_url(self) -> str:
-        return reverse_memo("articles:article-detail", slug=self.slug)
+    def get_absolute_url(self, language: str | None = None) -> str:
+        """In the active language, or in `language`."""
+        return reverse_in(language or get_language(), "articles:article-detail", slug=self.slug)
 
     @property
     def body_markup(self) -> SafeString:

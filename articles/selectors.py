@@ -73,8 +73,7 @@ def absolute_url(path_or_url: str) -> str:
 
 def article_canonical_path(article: Article) -> str:
     """An article's one true address is in its own language: Dutch at /, English under /en/."""
-    with translation.override(article.language):
-        return article.get_absolute_url()
+    return article.get_absolute_url(article.language)
 
 
 def article_canonical_url(article: Article) -> str:

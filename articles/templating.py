@@ -25,7 +25,7 @@ from django.utils.safestring import SafeString
 from jinja2 import Environment
 
 from articles import selectors, services
-from articles.caching import reverse_memo
+from articles.caching import reverse_in, reverse_memo
 from articles.images import Variant
 from articles.models import Article
 from articles.rendering import json_ld_script
@@ -62,18 +62,17 @@ def language_links(request: HttpRequest | None) -> list[dict[str, Any]]:
     current = translation.get_language()
     links = []
     for code, _name in settings.LANGUAGES:
-        with translation.override(code):
-            try:
-                # The view this request resolved to, reversed in the other language: what
-                # translate_url() does, without resolving the path a second time.
-                url = reverse_memo(match.view_name, *match.args, **match.kwargs) if match else None
-            except NoReverseMatch:
-                url = None
-            if url is None:
-                # Not a page we can translate (a 404, say): offer that language's home page.
-                url = reverse_memo("articles:home")
-            elif query:
-                url = f"{url}?{query}"
+        try:
+            # The view this request resolved to, reversed in the other language: what
+            # translate_url() does, without resolving the path a second time.
+            url = reverse_in(code, match.view_name, *match.args, **match.kwargs) if match else None
+        except NoReverseMatch:
+            url = None
+        if url is None:
+            # Not a page we can translate (a 404, say): offer that language's home page.
+            url = reverse_in(code, "articles:home")
+        elif query:
+            url = f"{url}?{query}"
         info = translation.get_language_info(code)
         links.append({"code": code, "name": info["name_local"], "url": url, "current": code == current})
     return links

@@ -498,6 +498,23 @@ def test_one_value_urls_are_what_reverse_gives(language, prefix):
         clear_script_prefix()
 
 
+@pytest.mark.parametrize("active", ["nl", "en"])
+def test_a_url_in_another_language_is_what_reverse_gives_there(active):
+    from django.urls import reverse
+
+    with translation.override(active):
+        for language in ("nl", "en"):
+            for viewname, kwargs in (
+                ("articles:article-detail", {"slug": "kust"}),
+                ("articles:home", {}),
+                ("payments:appreciate", {"ref": "café"}),
+            ):
+                with translation.override(language):
+                    expected = reverse(viewname, kwargs=kwargs)
+                assert caching.reverse_in(language, viewname, **kwargs) == expected
+            assert translation.get_language() == active  # nothing was activated
+
+
 def test_a_value_of_another_shape_is_reversed():
     from django.urls import NoReverseMatch, reverse
 
