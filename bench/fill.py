@@ -417,7 +417,7 @@ def store_supporters() -> int:
     from django.db import transaction
 
     from articles.models import Article
-    from payments import selectors, services
+    from payments import services
     from payments.models import SupporterSummary
 
     missing = Article.objects.exclude(pk__in=SupporterSummary.objects.values("article_id"))
@@ -425,8 +425,7 @@ def store_supporters() -> int:
     todo += SupporterSummary.objects.filter(count__isnull=True).values_list("article_id", "version")
     with transaction.atomic():
         for article_id, version in todo:
-            found = selectors.article_supporters(article_id=article_id)
-            services.supporters_keep(article_id=article_id, version=version, found=found)
+            services.supporters_recount(article_id=article_id, version=version)
     return len(todo)
 
 

@@ -15,7 +15,7 @@ from articles.models import Article
 from feedback.models import Feedback, FeedbackReason
 from feedback.reasons import REASON_LABELS
 from payments.models import Appreciation
-from payments.services import supporters_stale
+from payments.services import appreciations_hidden_set
 
 
 def _codes(reasons: Iterable[str]) -> list[str]:
@@ -72,14 +72,7 @@ def feedback_set_hidden(*, feedback: Feedback, hidden: bool) -> None:
     """
     if feedback.appreciation_id is None:
         return
-    with transaction.atomic():
-        Appreciation.objects.filter(pk=feedback.appreciation_id).update(
-            hidden_by_author=hidden, updated_at=timezone.now()
-        )
-        hidden_on = Appreciation.objects.filter(pk=feedback.appreciation_id).values_list(
-            "article_id", flat=True
-        )
-        supporters_stale(article_ids=list(hidden_on))
+    appreciations_hidden_set(appreciation_ids=[feedback.appreciation_id], hidden=hidden)
     page_cache_invalidate()  # the article page lists public messages
 
 

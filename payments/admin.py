@@ -6,10 +6,8 @@ change is whether a reader's name and message show on the article (hidden_by_aut
 """
 
 from django.contrib import admin, messages
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -123,11 +121,7 @@ class AppreciationAdmin(OwnedModelAdmin):
     def save_model(self, request: HttpRequest, obj: Appreciation, form, change: bool) -> None:
         # Write only the author's choice: a full save could overwrite payment fields that a
         # webhook changed since this form was loaded.
-        with transaction.atomic():
-            Appreciation.objects.filter(pk=obj.pk).update(
-                hidden_by_author=obj.hidden_by_author, updated_at=timezone.now()
-            )
-            services.supporters_stale(article_ids=[obj.article_id])
+        services.appreciations_hidden_set(appreciation_ids=[obj.pk], hidden=obj.hidden_by_author)
 
     def get_actions(self, request: HttpRequest) -> dict:
         actions = super().get_actions(request)
@@ -145,14 +139,9 @@ class AppreciationAdmin(OwnedModelAdmin):
     def _set_hidden(self, request: HttpRequest, queryset: QuerySet[Appreciation], *, hidden: bool) -> None:
         # The changelist passes a queryset already narrowed by get_queryset; narrow again anyway.
         own = self.get_queryset(request).filter(pk__in=queryset.values("pk"))
-        with transaction.atomic():
-            # Read once: the changelist's filters could match another row a moment later, whose
-            # article's stored supporters would then not be made stale.
-            chosen = list(own.values_list("pk", "article_id"))
-            count = Appreciation.objects.filter(pk__in=[pk for pk, _article in chosen]).update(
-                hidden_by_author=hidden, updated_at=timezone.now()
-            )
-            services.supporters_stale(article_ids=[article for _pk, article in chosen])
+        # The rows as chosen now: the changelist's filters could match another one a moment later.
+        chosen = list(own.values_list("pk", flat=True))
+        count = services.appreciations_hidden_set(appreciation_ids=chosen, hidden=hidden)
         message = (
             ngettext("%(count)d appreciation hidden.", "%(count)d appreciations hidden.", count)
             if hidden

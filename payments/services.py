@@ -39,10 +39,9 @@ from django.utils import timezone
 from articles import rows
 from articles.caching import page_cache_invalidate
 from articles.models import Author
-from payments import notifications, stripe_api
+from payments import notifications, selectors, stripe_api
 from payments.models import Appreciation, StripeEvent, SupporterSummary
 from payments.security import stripe_payload_redact
-from payments.selectors import Supporter
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +120,9 @@ def supporters_stale(*, article_ids: Iterable[int]) -> None:
             cursor.execute(statement, [article_id])
 
 
-def supporters_keep(*, article_id: int, version: int | None, found: tuple[int, list[Supporter]]) -> None:
+def supporters_keep(
+    *, article_id: int, version: int | None, found: tuple[int, list[selectors.Supporter]]
+) -> None:
     """Store what article_supporters() found, if nothing changed since `version` was read (None:
     the article had no stored supporters, so only a first row is added)."""
     count, supporters = found
@@ -142,6 +143,28 @@ def supporters_keep(*, article_id: int, version: int | None, found: tuple[int, l
             cursor.execute(statement, params)
     except IntegrityError:  # the article was deleted meanwhile: nothing to keep
         pass
+
+
+def supporters_recount(*, article_id: int, version: int | None) -> tuple[int, list[selectors.Supporter]]:
+    """Count the article's supporters (selectors.article_supporters) and keep the result for the
+    pages after this one (supporters_keep: `version` as read with the article)."""
+    found = selectors.article_supporters(article_id=article_id)
+    supporters_keep(article_id=article_id, version=version, found=found)
+    return found
+
+
+def appreciations_hidden_set(*, appreciation_ids: Iterable[int], hidden: bool) -> int:
+    """Hide (or show again) readers' names and messages on their articles; how many changed.
+    The articles' stored supporters go stale with it, in one transaction."""
+    with transaction.atomic():
+        chosen = list(
+            Appreciation.objects.filter(pk__in=list(appreciation_ids)).values_list("pk", "article_id")
+        )
+        count = Appreciation.objects.filter(pk__in=[pk for pk, _article in chosen]).update(
+            hidden_by_author=hidden, updated_at=timezone.now()
+        )
+        supporters_stale(article_ids=[article for _pk, article in chosen])
+    return count
 
 
 def _supporters_changed(appreciation: Appreciation) -> None:

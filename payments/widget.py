@@ -10,7 +10,6 @@ rendered by crispy once per language and settings, and reused: only the nonce an
 render time differ per page.
 """
 
-import functools
 import uuid
 from typing import Any
 
@@ -26,7 +25,6 @@ from django.utils.translation import ngettext
 
 from articles.caching import reverse_memo
 from articles.models import Article
-from feedback.reasons import reason_choices
 from payments import checkout, money, selectors, services
 from payments.forms import AppreciationForm, rendered_stamp, stamp_inputs
 from payments.models import Appreciation
@@ -67,43 +65,26 @@ def _supporters(article: Article) -> tuple[int, list[selectors.Supporter]]:
     stored = getattr(article, "stored_supporters", None)
     found = stored.current() if stored is not None else None
     if found is None:
-        found = selectors.article_supporters(article_id=article.pk)
         version = stored.version if stored is not None else None
-        services.supporters_keep(article_id=article.pk, version=version, found=found)
+        found = services.supporters_recount(article_id=article.pk, version=version)
     return found
 
 
-# The crispy-rendered fields of an empty form, per language and the settings that shape them
-# (amounts, fees, reasons): the same on every article and for every reader, so rendered once per
-# process. In process memory rather than the shared cache, so a deploy with another layout
-# never serves the old one.
-_EMPTY_FORMS: dict[tuple, tuple[str, str]] = {}
-
-
-@functools.lru_cache(maxsize=16)
-def _empty_form_key(language: str | None, locale: str) -> tuple:
-    # Remembered too: the reasons' labels are translated anew on every call.
-    return (
-        language,
-        locale,
-        settings.APPRECIATION_CURRENCY,
-        tuple(settings.APPRECIATION_PRESETS),
-        settings.APPRECIATION_MIN_AMOUNT,
-        settings.APPRECIATION_MAX_AMOUNT,
-        settings.APPRECIATION_FEE_PERCENT_BP,
-        settings.APPRECIATION_FEE_FIXED,
-        tuple((code, str(label)) for code, label in reason_choices(locale)),
-    )
+# The crispy-rendered fields of an empty form, per active language and checkout locale: the same
+# on every article and for every reader, so rendered once per process. In process memory rather
+# than the shared cache, so a deploy with another layout never serves the old one; forgotten
+# when settings change (amounts, fees, reasons shape the form).
+_EMPTY_FORMS: dict[tuple[str | None, str], tuple[str, str]] = {}
 
 
 @receiver(setting_changed)
 def _form_settings_changed(**kwargs: Any) -> None:
-    _empty_form_key.cache_clear()
+    _EMPTY_FORMS.clear()
 
 
 def _empty_form(locale: str, action: str) -> tuple[str, str]:
     """(the <form> element's attributes, the fields) of a form nobody has filled in."""
-    key = _empty_form_key(translation.get_language(), locale)
+    key = (translation.get_language(), locale)
     found = _EMPTY_FORMS.get(key)
     if found is None:
         blank = AppreciationForm(locale=locale, action=action)
