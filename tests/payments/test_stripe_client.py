@@ -10,6 +10,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import stripe
 
 from payments import stripe_api
 from tests.stripe_fakes import StripeTransport
@@ -26,6 +27,18 @@ def test_two_fee_lookups_go_through_one_client(stripe_transport):
 
     assert stripe_api._client() is first
     assert [request.path for request in stripe_transport.requests] == ["/v1/payment_intents/pi_reuse"] * 2
+
+
+def test_reads_return_stripe_s_json_and_keep_an_id_in_its_path_segment(stripe_transport):
+    stripe_transport.on("GET", r"/v1/charges/.*", {"id": "ch_1", "object": "charge", "refunds": {"data": []}})
+
+    found = stripe_api.charge_retrieve("ch_1/../../v1/customers?limit=1")
+
+    # Plain JSON, as from a webhook: not the SDK's objects.
+    assert not any(isinstance(value, stripe.StripeObject) for value in (found, found["refunds"]))
+    assert found == {"id": "ch_1", "object": "charge", "refunds": {"data": []}}
+    [request] = stripe_transport.requests
+    assert request.path == "/v1/charges/ch_1%2F..%2F..%2Fv1%2Fcustomers%3Flimit%3D1"
 
 
 def test_another_transport_or_key_gets_a_client_of_its_own(stripe_transport, settings, monkeypatch):
