@@ -542,15 +542,9 @@ def _on_session_paid_or_processing(record: StripeEvent, session: dict[str, Any])
     linked = bool(payment_intent_id) and appreciation.stripe_payment_intent_id == payment_intent_id
     prefetched = getattr(record, "prefetched_payment_intent", None)
     fee_fields = _fees_change(appreciation, prefetched) if fee_missing and linked and prefetched else []
-    # Saved without the ORM's compilation (articles.rows): this is every payment's write.
-    if fee_fields:
-        try:
-            with transaction.atomic():
-                rows.update(appreciation, [*fields, *fee_fields, "updated_at"])
-            fields = []
-        except IntegrityError:
-            # The charge id belongs to another record: a fee problem never stops the payment.
-            logger.warning("Fee of appreciation %s not recorded: charge id in use", appreciation.pk)
+    fields += fee_fields
+    # Saved without the ORM's compilation (articles.rows): this is every payment's write. A charge
+    # id another record holds fails the event, as a payment intent another record holds does.
     if fields:
         rows.update(appreciation, [*fields, "updated_at"])
     # A failed prefetch is not repeated: reconcile fills the fee later.
@@ -850,6 +844,14 @@ _PROCESSED_FIELDS = ["outcome", "processed_at", "attempts", "last_error", "strip
 _NOT_PREFETCHED = object()
 
 
+class _HandlerFailed(Exception):
+    """A handler raised: what it wrote must be rolled back, then the outcome recorded."""
+
+    def __init__(self, outcome: str, error: str) -> None:
+        super().__init__(error)
+        self.outcome, self.error = outcome, error
+
+
 def _event_process(
     record_id: int | None = None,
     *,
@@ -863,62 +865,89 @@ def _event_process(
     fetched (None when that failed). The handler may leave hints on the record for the work
     after the commit: `fee_target` (the appreciation whose fee to look up, 0 for none) and
     `links_payment_intent` (it linked a payment intent: deferred events may now be replayed).
+
+    A handler that raises rolls the whole attempt back, and the event is then stored (or
+    locked) again to record the outcome and the error: a savepoint around every handler cost
+    every delivery two more round trips, for what almost never happens.
     """
-    failure: Exception | None = None
-    with transaction.atomic():
-        _lock_timeout()
-        record = _event_store(event) if event is not None else None
-        if record is not None:
-            written = {name: getattr(record, name) for name in _PROCESSED_FIELDS}
-        else:
-            if event is not None:
-                # The payload is the one stored (a redelivery carries the same event again).
-                rows = StripeEvent.objects.defer("payload").filter(stripe_event_id=event["id"])
-            else:
-                rows = StripeEvent.objects.filter(pk=record_id)
-            record = rows.select_for_update().get()
-            if record.outcome in FINAL_OUTCOMES:
+    try:
+        with transaction.atomic():
+            record, written = _event_claim(record_id, event)
+            if written is None:
                 return record
-            if event is not None:
-                record.payload = event
-            written = {name: getattr(record, name) for name in _PROCESSED_FIELDS}
-            record.attempts += 1
-        if prefetched is not _NOT_PREFETCHED:
-            record.prefetched_payment_intent = prefetched
-        payload = record.payload
-        handler = HANDLERS.get(record.type)
-        try:
-            with transaction.atomic():
-                if record.livemode != stripe_api.key_is_live():
-                    record.last_error = "livemode does not match the configured key"
-                    outcome = Outcome.IGNORED
-                elif handler is None:
-                    outcome = Outcome.IGNORED
-                else:
-                    record.last_error = ""
-                    outcome = handler(record, payload["data"]["object"])
-        except _Ignore as exc:
-            outcome, record.last_error = Outcome.IGNORED, str(exc)
-        except OperationalError:
-            raise
-        except Exception as exc:
-            logger.exception("Stripe event %s (%s) failed", record.stripe_event_id, record.type)
-            failure = exc
-            outcome, record.last_error = Outcome.FAILED, f"{type(exc).__name__}: {exc}"[:2000]
-        if outcome != Outcome.PROCESSED:
-            # Whatever the handler did was rolled back with its savepoint.
-            record.links_payment_intent, record.fee_target = False, 0
-        record.outcome = outcome
-        if outcome not in FINAL_OUTCOMES:
-            record.processed_at = None
-        elif record.processed_at is None:
-            record.processed_at = timezone.now()
-        changed = [name for name in _PROCESSED_FIELDS if getattr(record, name) != written[name]]
-        if changed:
-            record.save(update_fields=changed)
-    if failure is not None:
-        raise EventProcessingError(record.last_error) from failure
-    return record
+            if prefetched is not _NOT_PREFETCHED:
+                record.prefetched_payment_intent = prefetched
+            _event_finish(record, written, _event_outcome(record))
+        return record
+    except _HandlerFailed as failed:
+        with transaction.atomic():
+            record, written = _event_claim(record_id, event)
+            if written is None:  # another delivery finished it meanwhile
+                return record
+            record.last_error = failed.error
+            _event_finish(record, written, failed.outcome)
+        if failed.outcome == Outcome.FAILED:
+            raise EventProcessingError(record.last_error) from failed.__cause__
+        return record
+
+
+def _event_claim(
+    record_id: int | None, event: dict[str, Any] | None
+) -> tuple[StripeEvent, dict[str, Any] | None]:
+    """The event's row for this attempt, in the caller's transaction: stored now (a delivery of
+    a new id) or else locked. With it the values of _PROCESSED_FIELDS as stored, or None when a
+    final outcome was reached before (nothing to do)."""
+    _lock_timeout()
+    record = _event_store(event) if event is not None else None
+    if record is not None:
+        return record, {name: getattr(record, name) for name in _PROCESSED_FIELDS}
+    if event is not None:
+        # The payload is the one stored (a redelivery carries the same event again).
+        rows = StripeEvent.objects.defer("payload").filter(stripe_event_id=event["id"])
+    else:
+        rows = StripeEvent.objects.filter(pk=record_id)
+    record = rows.select_for_update().get()
+    if record.outcome in FINAL_OUTCOMES:
+        return record, None
+    if event is not None:
+        record.payload = event
+    written = {name: getattr(record, name) for name in _PROCESSED_FIELDS}
+    record.attempts += 1
+    return record, written
+
+
+def _event_outcome(record: StripeEvent) -> str:
+    """Run the event's handler in the caller's transaction; _HandlerFailed when it raised."""
+    if record.livemode != stripe_api.key_is_live():
+        record.last_error = "livemode does not match the configured key"
+        return Outcome.IGNORED
+    handler = HANDLERS.get(record.type)
+    if handler is None:
+        return Outcome.IGNORED
+    record.last_error = ""
+    try:
+        return handler(record, record.payload["data"]["object"])
+    except _Ignore as exc:
+        raise _HandlerFailed(Outcome.IGNORED, str(exc)) from exc
+    except OperationalError:
+        raise
+    except Exception as exc:
+        logger.exception("Stripe event %s (%s) failed", record.stripe_event_id, record.type)
+        raise _HandlerFailed(Outcome.FAILED, f"{type(exc).__name__}: {exc}"[:2000]) from exc
+
+
+def _event_finish(record: StripeEvent, written: dict[str, Any], outcome: str) -> None:
+    """Record the attempt's outcome, writing only what differs from the stored row."""
+    if outcome != Outcome.PROCESSED:
+        record.links_payment_intent, record.fee_target = False, 0
+    record.outcome = outcome
+    if outcome not in FINAL_OUTCOMES:
+        record.processed_at = None
+    elif record.processed_at is None:
+        record.processed_at = timezone.now()
+    changed = [name for name in _PROCESSED_FIELDS if getattr(record, name) != written[name]]
+    if changed:
+        record.save(update_fields=changed)
 
 
 def _fees_prefetch(event: dict[str, Any]) -> Any:

@@ -664,6 +664,36 @@ def test_locked_read_refuses_to_run_outside_a_transaction(payment):
         services._locked_by("public_id", payment.appreciation.public_id)
 
 
+def test_a_charge_another_record_holds_fails_the_event_and_rolls_all_of_it_back(payment, stripe_transport):
+    from payments.models import SupporterSummary
+
+    payment.fee_route(stripe_transport, fee=33)
+    squatter = AppreciationFactory(stripe_charge_id=payment.charge_id)
+    payload = payment.completed()
+
+    with pytest.raises(services.EventProcessingError):
+        handle(payload)
+
+    record = StripeEvent.objects.get(stripe_event_id=payload["id"])
+    assert (record.outcome, record.attempts) == (Outcome.FAILED, 1)
+    assert "IntegrityError" in record.last_error
+    appreciation = _reload(payment)
+    assert (appreciation.status, appreciation.fee_amount, appreciation.stripe_payment_intent_id) == (
+        Status.PENDING,
+        None,
+        None,
+    )
+    # What the handler wrote before the failing write is gone too.
+    assert not SupporterSummary.objects.filter(article_id=appreciation.article_id).exists()
+
+    squatter.stripe_charge_id = None
+    squatter.save()
+    record = handle(payload)
+
+    assert (record.outcome, record.attempts, record.last_error) == (Outcome.PROCESSED, 2, "")
+    assert (_reload(payment).status, _reload(payment).fee_amount) == (Status.PAID, 33)
+
+
 def test_processing_failure_is_recorded_and_a_retry_succeeds(payment):
     # Another record already holds this payment intent: linking violates the unique constraint.
     squatter = AppreciationFactory(stripe_payment_intent_id=payment.payment_intent)
