@@ -354,9 +354,18 @@ def appreciation_fees_record(*, appreciation_id: int, payment_intent: dict[str, 
     with transaction.atomic():
         appreciation = _locked(appreciation_id)
         fields = _fees_change(appreciation, payment_intent)
-        if fields:
-            appreciation.save(update_fields=[*fields, "updated_at"])
-        return bool(fields)
+        if not fields:
+            return False
+        try:
+            with transaction.atomic():
+                appreciation.save(update_fields=[*fields, "updated_at"])
+        except IntegrityError:
+            # Only the charge id is unique: another record holds it. Nothing to book from here.
+            logger.warning(
+                "Fee of appreciation %s not recorded: its charge id is another record's", appreciation_id
+            )
+            return False
+        return True
 
 
 def _fees_change(appreciation: Appreciation, payment_intent: dict[str, Any]) -> list[str]:
@@ -543,8 +552,8 @@ def _on_session_paid_or_processing(record: StripeEvent, session: dict[str, Any])
     prefetched = getattr(record, "prefetched_payment_intent", None)
     fee_fields = _fees_change(appreciation, prefetched) if fee_missing and linked and prefetched else []
     fields += fee_fields
-    # Saved without the ORM's compilation (articles.rows): this is every payment's write. A charge
-    # id another record holds fails the event, as a payment intent another record holds does.
+    # Saved without the ORM's compilation (articles.rows): this is every payment's write. If it
+    # fails on the fee's charge id, _event_process books the payment again without the fee.
     if fields:
         rows.update(appreciation, [*fields, "updated_at"])
     # A failed prefetch is not repeated: reconcile fills the fee later.
@@ -880,6 +889,11 @@ def _event_process(
             _event_finish(record, written, _event_outcome(record))
         return record
     except _HandlerFailed as failed:
+        if isinstance(failed.__cause__, IntegrityError) and prefetched not in (None, _NOT_PREFETCHED):
+            # The fee's write may be what failed (a charge id another record holds): a fee problem
+            # never stops a payment. Book it without the prefetched fee, which is then looked up
+            # after the commit (appreciation_fees_record, where that conflict is only logged).
+            return _event_process(record_id, event=event)
         with transaction.atomic():
             record, written = _event_claim(record_id, event)
             if written is None:  # another delivery finished it meanwhile

@@ -664,11 +664,50 @@ def test_locked_read_refuses_to_run_outside_a_transaction(payment):
         services._locked_by("public_id", payment.appreciation.public_id)
 
 
-def test_a_charge_another_record_holds_fails_the_event_and_rolls_all_of_it_back(payment, stripe_transport):
+def _notified_author(payment: StripePayment) -> None:
+    from django.contrib.auth import get_user_model
+
+    author = payment.appreciation.author
+    author.user = get_user_model().objects.create_user("anna", "anna@example.org")
+    author.notify = Author.Notify.EACH
+    author.save()
+
+
+# Real commits (transaction=True): the attempt that fails is rolled back as a whole, and its
+# outcome is recorded in a transaction of its own.
+@pytest.mark.django_db(transaction=True)
+def test_a_charge_another_record_holds_never_stops_the_payment(payment, stripe_transport, caplog):
     from payments.models import SupporterSummary
 
     payment.fee_route(stripe_transport, fee=33)
-    squatter = AppreciationFactory(stripe_charge_id=payment.charge_id)
+    AppreciationFactory(stripe_charge_id=payment.charge_id)
+
+    record = handle(payment.completed())
+
+    assert (record.outcome, record.attempts, record.last_error) == (Outcome.PROCESSED, 1, "")
+    appreciation = _reload(payment)
+    assert (appreciation.status, appreciation.stripe_payment_intent_id) == (
+        Status.PAID,
+        payment.payment_intent,
+    )
+    assert (appreciation.fee_amount, appreciation.stripe_charge_id) == (None, None)
+    assert SupporterSummary.objects.get(article_id=appreciation.article_id).count is None  # made stale
+    # Booked without the fee, which was then looked up once more after the commit, and logged.
+    lookups = [r for r in stripe_transport.requests if r.path.startswith("/v1/payment_intents/")]
+    assert len(lookups) == 2
+    assert "not recorded: its charge id is another record's" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_attempt_leaves_nothing_but_its_error(payment, stripe_transport):
+    from django.core import mail
+
+    from payments.models import SupporterSummary
+
+    _notified_author(payment)
+    payment.fee_route(stripe_transport, fee=33)
+    # Another record holds this payment intent: linking violates the unique constraint.
+    squatter = AppreciationFactory(stripe_payment_intent_id=payment.payment_intent)
     payload = payment.completed()
 
     with pytest.raises(services.EventProcessingError):
@@ -678,20 +717,17 @@ def test_a_charge_another_record_holds_fails_the_event_and_rolls_all_of_it_back(
     assert (record.outcome, record.attempts) == (Outcome.FAILED, 1)
     assert "IntegrityError" in record.last_error
     appreciation = _reload(payment)
-    assert (appreciation.status, appreciation.fee_amount, appreciation.stripe_payment_intent_id) == (
-        Status.PENDING,
-        None,
-        None,
-    )
-    # What the handler wrote before the failing write is gone too.
+    assert (appreciation.status, appreciation.fee_amount) == (Status.PENDING, None)
     assert not SupporterSummary.objects.filter(article_id=appreciation.article_id).exists()
+    assert mail.outbox == []  # the failed attempt's notification went with it
 
-    squatter.stripe_charge_id = None
+    squatter.stripe_payment_intent_id = None
     squatter.save()
     record = handle(payload)
 
     assert (record.outcome, record.attempts, record.last_error) == (Outcome.PROCESSED, 2, "")
     assert (_reload(payment).status, _reload(payment).fee_amount) == (Status.PAID, 33)
+    assert len(mail.outbox) == 1
 
 
 def test_processing_failure_is_recorded_and_a_retry_succeeds(payment):
