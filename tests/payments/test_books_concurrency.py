@@ -94,6 +94,43 @@ def test_same_event_from_eight_workers_is_processed_once(payment, monkeypatch):
     assert (totals.payments, totals.gross, totals.fees, totals.net) == (1, 1000, 40, 960)
 
 
+def test_a_failing_event_from_eight_workers_books_nothing_and_counts_each_answered_attempt(
+    payment, monkeypatch
+):
+    from payments.models import SupporterSummary
+
+    author = payment.appreciation.author
+    author.notify = Author.Notify.EACH
+    author.save(update_fields=["notify"])
+    notified = []
+    monkeypatch.setattr(services.notifications, "appreciation_paid_notify", notified.append)
+    # Another record holds the payment intent: every attempt fails on the unique constraint, and
+    # is rolled back whole before its failure is recorded in a transaction of its own.
+    squatter = AppreciationFactory(stripe_payment_intent_id=payment.payment_intent)
+    payload = payment.completed()
+
+    statuses = _post_all([payload] * WORKERS)
+
+    assert set(statuses) <= {500, 503} and 500 in statuses
+    record = StripeEvent.objects.get()
+    # Each attempt answered 500 is counted once; one that waited too long for the lock (503) is not.
+    assert (record.outcome, record.attempts) == (StripeEvent.Outcome.FAILED, statuses.count(500))
+    assert "IntegrityError" in record.last_error
+    appreciation = Appreciation.objects.get(pk=payment.appreciation.pk)
+    assert (appreciation.status, appreciation.fee_amount) == (Appreciation.Status.PENDING, None)
+    assert not SupporterSummary.objects.exists()
+    assert notified == []
+
+    squatter.stripe_payment_intent_id = None
+    squatter.save(update_fields=["stripe_payment_intent_id"])
+    assert _post_all([payload]) == [200]
+    record.refresh_from_db()
+    assert (record.outcome, record.attempts) == (StripeEvent.Outcome.PROCESSED, statuses.count(500) + 1)
+    appreciation.refresh_from_db()
+    assert (appreciation.status, appreciation.fee_amount) == (Appreciation.Status.PAID, 40)
+    assert notified == [appreciation.pk]
+
+
 def test_different_refund_events_at_once_all_count_exactly_once(payment, stripe_transport):
     services.stripe_event_handle(payment.completed())
     payment.charge_route(stripe_transport, refunded=100 * WORKERS)
