@@ -10,7 +10,6 @@ from collections.abc import Iterable
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from articles.caching import page_cache_invalidate
 from articles.models import Article
 from feedback.models import Feedback, FeedbackReason
 from feedback.reasons import REASON_LABELS
@@ -73,7 +72,6 @@ def feedback_set_hidden(*, feedback: Feedback, hidden: bool) -> None:
     if feedback.appreciation_id is None:
         return
     appreciations_hidden_set(appreciation_ids=[feedback.appreciation_id], hidden=hidden)
-    page_cache_invalidate()  # the article page lists public messages
 
 
 def feedback_report(*, feedback: Feedback, reported: bool = True) -> None:

@@ -153,9 +153,16 @@ def supporters_recount(*, article_id: int, version: int | None) -> tuple[int, li
     return found
 
 
+def supporters_changed(*, article_ids: Iterable[int]) -> None:
+    """What these articles' pages show of their supporters changes in this transaction: their
+    stored supporters go stale, and every stored page goes after the commit (they all may list
+    a supporter, and show the totals)."""
+    supporters_stale(article_ids=article_ids)
+    page_cache_invalidate()
+
+
 def appreciations_hidden_set(*, appreciation_ids: Iterable[int], hidden: bool) -> int:
-    """Hide (or show again) readers' names and messages on their articles; how many changed.
-    The articles' stored supporters go stale with it, in one transaction."""
+    """Hide (or show again) readers' names and messages on their articles; how many changed."""
     with transaction.atomic():
         chosen = list(
             Appreciation.objects.filter(pk__in=list(appreciation_ids)).values_list("pk", "article_id")
@@ -163,14 +170,8 @@ def appreciations_hidden_set(*, appreciation_ids: Iterable[int], hidden: bool) -
         count = Appreciation.objects.filter(pk__in=[pk for pk, _article in chosen]).update(
             hidden_by_author=hidden, updated_at=timezone.now()
         )
-        supporters_stale(article_ids=[article for _pk, article in chosen])
+        supporters_changed(article_ids=[article for _pk, article in chosen])
     return count
-
-
-def _supporters_changed(appreciation: Appreciation) -> None:
-    # Its article's stored supporters, and every stored page (they all may list it).
-    supporters_stale(article_ids=[appreciation.article_id])
-    page_cache_invalidate()
 
 
 # --- appreciation services -------------------------------------------------------------------
@@ -200,7 +201,7 @@ def _status_change(
         if target == Status.PAID and paid_at and appreciation.paid_at and paid_at < appreciation.paid_at:
             # Two events say paid: the earlier one is when the reader paid, whatever the order.
             appreciation.paid_at = paid_at
-            _supporters_changed(appreciation)  # the newest supporters come first
+            supporters_changed(article_ids=[appreciation.article_id])  # the newest supporters come first
             return False, ["paid_at"]
         return False, []
     if appreciation.status not in allowed_from:
@@ -208,7 +209,7 @@ def _status_change(
         return False, []
     # Only paid records are counted and listed on the article page.
     if Status.PAID in (appreciation.status, target):
-        _supporters_changed(appreciation)
+        supporters_changed(article_ids=[appreciation.article_id])
     appreciation.status = target
     fields = ["status"]
     if target == Status.PAID:
@@ -314,7 +315,8 @@ def appreciation_refund_record(*, appreciation_id: int, refunded_amount: int) ->
             )
         appreciation.refunded_amount = refunded_amount
         appreciation.save(update_fields=["refunded_amount", "updated_at"])
-        _supporters_changed(appreciation)  # a full refund takes a supporter off the article page
+        # A full refund takes a supporter off the article page.
+        supporters_changed(article_ids=[appreciation.article_id])
         return True
 
 
@@ -338,7 +340,8 @@ def appreciation_dispute_record(*, appreciation_id: int) -> bool:
             return False
         fields = ["dispute_fee_amount", "updated_at"]
         if appreciation.dispute_status != dispute_status:
-            _supporters_changed(appreciation)  # disputed payments are not counted as supporters
+            # Disputed payments are not counted as supporters.
+            supporters_changed(article_ids=[appreciation.article_id])
             fields.append("dispute_status")
         appreciation.dispute_status = dispute_status
         appreciation.dispute_fee_amount = fee

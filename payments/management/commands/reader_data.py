@@ -18,7 +18,7 @@ from django.db.models import Q
 
 from payments.models import Appreciation
 from payments.money import format_money
-from payments.services import supporters_stale
+from payments.services import supporters_changed
 
 
 def appreciation_reader_data_erase(*, appreciation_id: int) -> bool:
@@ -31,13 +31,7 @@ def appreciation_reader_data_erase(*, appreciation_id: int) -> bool:
         appreciation.message = ""
         appreciation.is_public = False
         appreciation.save(update_fields=["display_name", "message", "is_public", "updated_at"])
-        supporters_stale(article_ids=[appreciation.article_id])  # the name may be listed there
-    try:
-        # The name may be on cached article pages: make them render again.
-        from articles.caching import page_cache_invalidate
-    except ImportError:  # pragma: no cover - the page cache is optional
-        return True
-    page_cache_invalidate()
+        supporters_changed(article_ids=[appreciation.article_id])  # the name may be listed there
     return True
 
 
