@@ -20,7 +20,7 @@ import os
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8001")
 # More than one per core: a sync worker waits while a checkout is created at Stripe or a webhook's
 # fee is looked up there. Where nothing waits on Stripe (make bench), each one more only costs
-# CPU: the bench runs one per core plus one.
+# CPU: the bench runs three on two cores.
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
 worker_class = "sync"
 threads = int(os.environ.get("GUNICORN_THREADS", 1))
