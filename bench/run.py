@@ -312,10 +312,10 @@ function setup(thread)
 end
 """
 
-# Each wrk thread posts its share of the prepared deliveries (every second line: "signature TAB
-# body") once. Once its share is sent, a connection that is free again redelivers the thread's
-# first event (Stripe delivers at least once; it changes nothing) until the thread has as many
-# answers as its share, writes "answers not-200" to a file and stops.
+# Each wrk thread posts its share of the prepared deliveries (lines of "signature TAB body"; with
+# n threads, every n-th line) once. Once its share is sent, a connection that is free again
+# redelivers the thread's first event (Stripe delivers at least once; it changes nothing) until
+# the thread has as many answers as its share, writes "answers not-200" to a file and stops.
 _DELIVER_LUA = r"""
 function init(args)
   share, sent, answered, not_ok = {}, 0, 0, 0
